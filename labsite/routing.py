@@ -1,0 +1,3 @@
+"""WebSocket routes. The terminal consumer adds its route here."""
+
+websocket_urlpatterns = []

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Run Labsite locally for a first look: install what is missing, migrate,
+# create the first admin account (printing its password once), then serve
+# on http://127.0.0.1:8000 with Daphne beside the upkeep process. Ctrl-C
+# stops both. Settings come from the environment or from .env; without
+# them this runs in DEBUG mode on a SQLite file in var/.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+
+export DEBUG=${DEBUG:-true}
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
+PY=.venv/bin/python
+
+$PY manage.py migrate --noinput
+$PY manage.py create_first_admin
+if [ "${DEBUG,,}" != "true" ]; then
+    $PY manage.py collectstatic --noinput
+fi
+
+$PY manage.py run_upkeep &
+upkeep=$!
+.venv/bin/daphne -b "$HOST" -p "$PORT" labsite.asgi:application &
+web=$!
+
+stop() {
+    kill -TERM "$web" "$upkeep" 2>/dev/null || true
+    wait "$web" "$upkeep" 2>/dev/null || true
+}
+trap stop INT TERM
+echo "Labsite is running on http://$HOST:$PORT/ (Ctrl-C stops it)"
+# Exit as soon as either process ends, and take the other one down with it.
+wait -n "$web" "$upkeep" || true
+stop
