@@ -6,6 +6,8 @@ from rest_framework.test import APIClient
 from accounts.models import Role, User
 from accounts.tokens import issue_tokens
 
+pytest_plugins = ["containers.tests.lxd_fixtures"]
+
 PASSWORD = "correct-horse-battery-staple"
 
 

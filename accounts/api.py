@@ -1,6 +1,7 @@
 from django.contrib.auth import authenticate, user_logged_in
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.permissions import AllowAny
@@ -25,7 +26,14 @@ from accounts.serializers import (
     UserSerializer,
 )
 from accounts.tokens import issue_tokens, token_matches_password
-from labsite.api import ApiError
+
+
+class CannotDeleteSelf(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = gettext_lazy(
+        "You cannot delete your own account. Ask another administrator to do it."
+    )
+    default_code = "cannot_delete_self"
 
 
 class PublicAPIView(APIView):
@@ -156,10 +164,7 @@ class AdminUserView(APIView):
     def delete(self, request, user_id):
         user = get_object_or_404(User, pk=user_id)
         if user.pk == request.user.pk:
-            raise ApiError(
-                _("You cannot delete your own account. Ask another administrator to do it."),
-                code="cannot_delete_self",
-            )
+            raise CannotDeleteSelf()
 
         services.delete_user(user=user)
 

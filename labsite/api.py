@@ -6,19 +6,18 @@ where "fields" maps a request field to its list of messages and is present
 only for validation errors.
 """
 
+import logging
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from containers.errors import ContainerError
 
-class ApiError(exceptions.APIException):
-    """A domain error with its own status, code and translated message."""
-
-    def __init__(self, detail, *, code, status_code=status.HTTP_400_BAD_REQUEST):
-        super().__init__(detail=detail, code=code)
-        self.status_code = status_code
+logger = logging.getLogger(__name__)
 
 
 def _first_code(codes):
@@ -37,6 +36,12 @@ def error_body(detail, code, fields=None):
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, ContainerError):
+        # The LXD host or a container failed: the request may work later.
+        logger.warning("container layer error in %s: %s", context["view"].__class__.__name__, exc)
+        return Response(
+            error_body(exc.message, exc.code), status=status.HTTP_503_SERVICE_UNAVAILABLE
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -278,6 +278,25 @@ LXD_SSH_JUMP_HOST = env.str("LXD_SSH_JUMP_HOST", default="")
 LESSONS_REPO_URL = env.str("LESSONS_REPO_URL", default="")
 LESSONS_SSH_KEY_PATH = env.str("LESSONS_SSH_KEY_PATH", default="")
 LESSONS_BRANCH = env.str("LESSONS_BRANCH", default="main")
+SSH_KEY_PATH = env.str("SSH_KEY_PATH", default=str(STATE_DIR / "ssh" / "id_ed25519"))
+SSH_CONNECT_TIMEOUT = env.float("SSH_CONNECT_TIMEOUT", default=10.0)
+LXD_SSH_JUMP_KEY_PATH = env.str("LXD_SSH_JUMP_KEY_PATH", default=SSH_KEY_PATH)
+LXD_SSH_JUMP_KNOWN_HOSTS = env.str("LXD_SSH_JUMP_KNOWN_HOSTS", default="")
+
+# Containers: what each one is made from and the limits it gets.
+LXD_IMAGE = env.str("LXD_IMAGE", default="labsite/debian-12")
+LXD_PROFILE = env.str("LXD_PROFILE", default="labsite")
+LXD_STORAGE_POOL = env.str("LXD_STORAGE_POOL", default="labsite")
+CONTAINER_CPU = env.str("CONTAINER_CPU", default="1")
+CONTAINER_MEMORY = env.str("CONTAINER_MEMORY", default="512MiB")
+CONTAINER_PROCESSES = env.int("CONTAINER_PROCESSES", default=512)
+CONTAINER_DISK = env.str("CONTAINER_DISK", default="2GiB")
+# Seconds a new container may take to get an address and answer on SSH.
+CONTAINER_BOOT_TIMEOUT = env.int("CONTAINER_BOOT_TIMEOUT", default=60)
+SANDBOX_IDLE_MINUTES = env.int("SANDBOX_IDLE_MINUTES", default=60)
+SANDBOX_LIFETIME_HOURS = env.int("SANDBOX_LIFETIME_HOURS", default=7 * 24)
+LAB_CONTAINER_LIFETIME_HOURS = env.int("LAB_CONTAINER_LIFETIME_HOURS", default=24)
+EXAM_CONTAINER_LIFETIME_HOURS = env.int("EXAM_CONTAINER_LIFETIME_HOURS", default=12)
 
 # Seconds between two passes of `manage.py run_upkeep`.
 UPKEEP_INTERVAL = env.float("UPKEEP_INTERVAL", default=5.0)
@@ -295,5 +314,7 @@ LOGGING = {
     "loggers": {
         # Daphne logs every request URL, and a terminal URL may carry a token.
         "django.channels.server": {"level": "WARNING"},
+        # paramiko logs every connection and authentication at INFO.
+        "paramiko": {"level": "WARNING"},
     },
 }

@@ -48,4 +48,11 @@ else
     say "npm packages: up to date"
 fi
 
+# The SSH tests start their own OpenSSH servers from /usr/sbin/sshd. On a
+# machine that runs systemd, the package also starts the system's sshd.
+if [ ! -x /usr/sbin/sshd ]; then
+    say "installing openssh-server"
+    apt-get update -qq && apt-get install -y -qq openssh-server >/dev/null
+fi
+
 mkdir -p "$ROOT/var"

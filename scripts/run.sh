@@ -8,6 +8,9 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
+scripts/setup-lxd.sh
+. scripts/lib.sh
+load_lxd_settings
 
 export DEBUG=${DEBUG:-true}
 HOST=${HOST:-127.0.0.1}

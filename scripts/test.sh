@@ -6,6 +6,9 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
+scripts/setup-lxd.sh
+. scripts/lib.sh
+load_lxd_settings
 
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/labsite}
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}

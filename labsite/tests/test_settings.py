@@ -50,7 +50,11 @@ print(json.dumps({
 def run(args, **env_overrides):
     # Start from a clean slate: the test settings put their own values into
     # this process's environment.
-    env = {key: value for key, value in os.environ.items() if key not in SETTINGS_VARIABLES}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in SETTINGS_VARIABLES and not key.startswith("LXD_")
+    }
     env.update(env_overrides)
     env["DJANGO_SETTINGS_MODULE"] = "labsite.settings"
     return subprocess.run(

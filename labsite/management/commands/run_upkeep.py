@@ -10,8 +10,8 @@ logger = logging.getLogger(__name__)
 
 # Each pass is a function that takes no arguments and does one round of
 # background work. They run in this order, one after the other; the
-# container and exam apps add theirs here.
-UPKEEP_PASSES: list[str] = []
+# exam app adds its own after the containers pass.
+UPKEEP_PASSES: list[str] = ["containers.upkeep.run"]
 
 
 class Command(BaseCommand):
