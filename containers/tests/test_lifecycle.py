@@ -258,3 +258,14 @@ def test_delete_missing_instance_is_quiet(lxd_available):
 
     with pytest.raises(LXDNotFound):
         lxd.get_state(f"{NAME_PREFIX}does-not-exist")
+
+
+@pytest.mark.usefixtures("fresh_client")
+def test_certificate_limited_to_labsite_project(lxd_available, settings):
+    settings.LXD_PROJECT = "default"
+    lxd.reset_client()
+
+    with pytest.raises(LXDError) as failure:
+        lxd.list_instances(NAME_PREFIX)
+
+    assert "not authorized" in str(failure.value.message).lower()
