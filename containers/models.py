@@ -116,3 +116,25 @@ class ContainerEvent(models.Model):
 
     def __str__(self):
         return f"{self.container.name}: {self.status}"
+
+
+class TerminalRecording(models.Model):
+    """One terminal session on an exam container, recorded as an asciicast v2 file."""
+
+    container = models.ForeignKey(
+        Container,
+        on_delete=models.CASCADE,
+        related_name="recordings",
+        verbose_name=_("container"),
+    )
+    path = models.CharField(_("file"), max_length=300, help_text=_("Path below RECORDINGS_ROOT."))
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("terminal recording")
+        verbose_name_plural = _("terminal recordings")
+        ordering = ["started_at", "id"]
+
+    def __str__(self):
+        return f"{self.container.name} {self.started_at:%Y-%m-%d %H:%M:%S}"

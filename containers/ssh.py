@@ -296,14 +296,17 @@ class Connection:
         cols: int,
         rows: int,
         environment: dict[str, str] | None = None,
+        window_size: int | None = None,
     ) -> Shell:
         """Start the user's login shell on a PTY of cols x rows characters.
 
         sshd sets only the environment variables that its AcceptEnv option
         lists (LANG and LC_* on Debian and Ubuntu) and drops the others
-        without an error.
+        without an error. window_size (bytes) is the SSH channel window: how
+        much output sshd may send before the client reads it. A small window
+        keeps a flood of output close to its source (paramiko's default is 2 MiB).
         """
-        channel = self._open_session()
+        channel = self._open_session(window_size)
         try:
             if environment:
                 channel.update_environment(environment)
@@ -333,9 +336,11 @@ class Connection:
         finally:
             channel.close()
 
-    def _open_session(self) -> paramiko.Channel:
+    def _open_session(self, window_size: int | None = None) -> paramiko.Channel:
         try:
-            return self._transport.open_session(timeout=settings.SSH_CONNECT_TIMEOUT)
+            return self._transport.open_session(
+                window_size=window_size, timeout=settings.SSH_CONNECT_TIMEOUT
+            )
         except paramiko.SSHException as error:
             raise self._channel_failed(error) from error
 

@@ -1,3 +1,9 @@
-"""WebSocket routes. The terminal consumer adds its route here."""
+"""WebSocket routes."""
 
-websocket_urlpatterns = []
+from django.urls import path
+
+from containers.consumers import TerminalConsumer
+
+websocket_urlpatterns = [
+    path("ws/terminal/<int:container_id>/", TerminalConsumer.as_asgi()),
+]

@@ -298,6 +298,17 @@ SANDBOX_LIFETIME_HOURS = env.int("SANDBOX_LIFETIME_HOURS", default=7 * 24)
 LAB_CONTAINER_LIFETIME_HOURS = env.int("LAB_CONTAINER_LIFETIME_HOURS", default=24)
 EXAM_CONTAINER_LIFETIME_HOURS = env.int("EXAM_CONTAINER_LIFETIME_HOURS", default=12)
 
+# Browser terminals. See docs/terminal-protocol.md for what each one means.
+TERMINAL_GRACE_SECONDS = env.int("TERMINAL_GRACE_SECONDS", default=60)
+TERMINAL_IDLE_SECONDS = env.int("TERMINAL_IDLE_SECONDS", default=30 * 60)
+TERMINAL_HIGH_WATERMARK = env.int("TERMINAL_HIGH_WATERMARK", default=256 * 1024)
+TERMINAL_LOW_WATERMARK = env.int("TERMINAL_LOW_WATERMARK", default=64 * 1024)
+TERMINAL_REPLAY_BYTES = env.int("TERMINAL_REPLAY_BYTES", default=64 * 1024)
+TERMINAL_SSH_WINDOW = env.int("TERMINAL_SSH_WINDOW", default=128 * 1024)
+TERMINAL_SSH_KEEPALIVE = env.int("TERMINAL_SSH_KEEPALIVE", default=30)
+TERMINAL_CHECK_SECONDS = env.float("TERMINAL_CHECK_SECONDS", default=3.0)
+RECORDINGS_ROOT = env.str("RECORDINGS_ROOT", default=str(STATE_DIR / "recordings"))
+
 # Seconds between two passes of `manage.py run_upkeep`.
 UPKEEP_INTERVAL = env.float("UPKEEP_INTERVAL", default=5.0)
 
