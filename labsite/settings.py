@@ -191,6 +191,7 @@ for prefix, folder in [
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/xterm", NODE_MODULES / "@xterm" / "xterm"),
     ("vendor/xterm-addon-fit", NODE_MODULES / "@xterm" / "addon-fit"),
+    ("vendor/asciinema-player", NODE_MODULES / "asciinema-player" / "dist" / "bundle"),
 ]:
     if folder.is_dir():
         STATICFILES_DIRS.append((prefix, folder))
