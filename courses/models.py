@@ -100,7 +100,7 @@ class ThemeProgress(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user} – {self.theme}"
+        return f"{self.user}: {self.theme}"
 
 
 class LessonSync(models.Model):
