@@ -141,8 +141,14 @@ def provision_instance(container):
     return _wait_until_reachable(container)
 
 
+# Second uid-0 account of the lab image that runs check scripts; its login
+# shell reads no start-up files that a student could change.
+CHECK_ACCOUNT_HOME = "/var/lib/labsite-check"
+
+
 def _install_public_key(name, public_key):
     lxd.push_file(name, "/root/.ssh/authorized_keys", public_key, mode=0o600)
+    lxd.push_file(name, f"{CHECK_ACCOUNT_HOME}/.ssh/authorized_keys", public_key, mode=0o600)
     lxd.push_file(
         name,
         f"{STUDENT_HOME}/.ssh/authorized_keys",

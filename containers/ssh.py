@@ -331,7 +331,8 @@ class Connection:
             return
         channel = self._open_session()
         try:
-            channel.exec_command(f"kill -KILL -- -{process_group}")
+            # "-s KILL" and "--" work in both bash and dash, whose kill rejects "-KILL --".
+            channel.exec_command(f"kill -s KILL -- -{process_group}")
             channel.status_event.wait(settings.SSH_CONNECT_TIMEOUT)
         finally:
             channel.close()

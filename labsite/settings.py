@@ -312,6 +312,12 @@ TERMINAL_SSH_KEEPALIVE = env.int("TERMINAL_SSH_KEEPALIVE", default=30)
 TERMINAL_CHECK_SECONDS = env.float("TERMINAL_CHECK_SECONDS", default=3.0)
 RECORDINGS_ROOT = env.str("RECORDINGS_ROOT", default=str(STATE_DIR / "recordings"))
 
+# Check scripts of labs and exams (containers/checks.py).
+CHECK_BASH_PATH = env.str("CHECK_BASH_PATH", default="/bin/bash-static")
+CHECK_TIMEOUT_SECONDS = env.int("CHECK_TIMEOUT_SECONDS", default=20)
+CHECK_MAX_OUTPUT = env.int("CHECK_MAX_OUTPUT", default=64 * 1024)
+CHECK_FEEDBACK_LINES = env.int("CHECK_FEEDBACK_LINES", default=20)
+
 # Seconds between two passes of `manage.py run_upkeep`.
 UPKEEP_INTERVAL = env.float("UPKEEP_INTERVAL", default=5.0)
 

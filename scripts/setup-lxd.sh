@@ -760,8 +760,17 @@ configure_rootfs() {
     install -d -m 700 "$rootfs/root/.ssh"
     run_in_rootfs install -d -m 700 -o student -g student /home/student/.ssh
 
+    # The platform runs check scripts as this second account with uid 0. Its login shell
+    # is dash, which reads no start-up file for "sh -c", so nothing a student writes into
+    # root's or their own .bashrc, .profile or /etc/profile runs before a check.
+    run_in_rootfs useradd --non-unique --uid 0 --gid 0 --no-create-home \
+        --home-dir /var/lib/labsite-check --shell /bin/sh --comment "Labsite checks" labsite-check
+    run_in_rootfs usermod --password '*' labsite-check
+    install -d -m 700 "$rootfs/var/lib/labsite-check" "$rootfs/var/lib/labsite-check/.ssh"
+
     cat >"$rootfs/etc/ssh/sshd_config.d/labsite.conf" <<'EOF'
-# Labsite allows key-based logins only. The platform installs its public key for root and student.
+# Labsite allows key-based logins only. The platform installs its public key for root,
+# student and labsite-check.
 PermitRootLogin prohibit-password
 PasswordAuthentication no
 KbdInteractiveAuthentication no
@@ -893,9 +902,6 @@ import_image() {
     local previous_fingerprint=""
     if [[ "$alias_present" == yes && "${LABSITE_REBUILD_IMAGE:-}" == 1 ]]; then
         previous_fingerprint="$(lxc image info "$IMAGE_ALIAS" --project "$PROJECT" | sed -n 's/^Fingerprint: //p')"
-    elif [[ "$alias_present" == yes ]]; then
-        say "image $IMAGE_ALIAS: already present in project $PROJECT"
-        return
     fi
 
     local started=$SECONDS
@@ -903,6 +909,17 @@ import_image() {
     install -d -m 755 "$CACHE_DIR"
     local digest tarball how
     digest="$(image_recipe_digest)"
+    # The alias is current when it was made from this recipe; a changed recipe rebuilds it.
+    local stamp="$CACHE_DIR/imported-$PROJECT.digest"
+    # An alias without a stamp comes from an older version of this script: it is replaced too.
+    if [[ "$alias_present" == yes && "${LABSITE_REBUILD_IMAGE:-}" != 1 ]]; then
+        if [[ "$(cat "$stamp" 2>/dev/null)" == "$digest" ]]; then
+            say "image $IMAGE_ALIAS: already present in project $PROJECT"
+            return
+        fi
+        say "image $IMAGE_ALIAS: its recipe changed, replacing it"
+        previous_fingerprint="$(lxc image info "$IMAGE_ALIAS" --project "$PROJECT" | sed -n 's/^Fingerprint: //p')"
+    fi
     tarball="$CACHE_DIR/labsite-debian-12-$digest.tar.gz"
 
     if [[ -s "$tarball" && "${LABSITE_REBUILD_IMAGE:-}" != 1 ]]; then
@@ -930,6 +947,7 @@ import_image() {
     if [[ -n "$previous_fingerprint" && "$previous_fingerprint" != "$fingerprint" ]]; then
         lxc image delete "$previous_fingerprint" --project "$PROJECT"
     fi
+    echo "$digest" >"$stamp"
     say "image $IMAGE_ALIAS: $how, imported into project $PROJECT in $((SECONDS - started)) s total"
 }
 

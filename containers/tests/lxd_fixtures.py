@@ -29,11 +29,17 @@ def lxd_cleanup(lxd_available):
         lxd.delete_instance(name)
 
 
+# Shared test instances have no row, so their names must not carry the
+# platform's prefix: reconciliation would delete them as orphans.
+SHARED_PREFIX = "lstest-"
+
+
 class LaunchedInstance:
     """A running LXD instance made without a database row, for tests that share it."""
 
     def __init__(self, kind=Kind.SANDBOX):
         self.container = Container(kind=kind, image=settings.LXD_IMAGE)
+        self.container.name = SHARED_PREFIX + self.container.name.removeprefix(NAME_PREFIX)
         self.name = self.container.name
         self.address, self.host_key = services.provision_instance(self.container)
         self.container.ip_address = self.address

@@ -1,0 +1,146 @@
+"""The check-script runner shared by labs and exams.
+
+A check script is bash written by an instructor. It passes when it exits
+with status 0 and prints no line that is `FAIL` or starts with `FAIL:`; its
+output is the student's feedback. The runner must not be fooled by what the
+student did in the container, so it:
+
+- logs in as labsite-check, a second uid-0 account whose login shell (dash)
+  reads no start-up file, over one SSH connection for all scripts;
+- copies a statically linked bash from the host to a fresh directory under
+  /run (a tmpfs), so a changed /bin/bash, aliases, functions, profiles and
+  rc files of the student play no part;
+- starts that bash with --noprofile --norc, an empty environment and a
+  fixed PATH, and sends the script on standard input, so it never lands on
+  the container's disk;
+- reads the verdict from a line that carries a random marker made for this
+  run, printed after the script by the runner itself. The script runs with
+  standard input from /dev/null, so nothing it starts can read the marker.
+"""
+
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from containers import ssh
+
+logger = logging.getLogger(__name__)
+
+CHECK_USER = "labsite-check"
+# /usr/local is left out: a student with sudo could put look-alike commands there.
+CHECK_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
+
+# Runs under the static bash: reads the marker line, then the script, from
+# standard input, and runs the script in a child bash whose own standard
+# input is /dev/null. $0 of the -c string is the static bash itself.
+WRAPPER = (
+    "IFS= read -r marker; script=$(cat); exec 0</dev/null; "
+    '"$0" --noprofile --norc -c "$script" 2>&1; '
+    'printf "\\n%s %d\\n" "$marker" "$?"'
+)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    passed: bool
+    feedback: str
+    duration: float  # seconds, as measured around the script's run
+    timed_out: bool = False
+
+
+def _bash_binary():
+    return Path(settings.CHECK_BASH_PATH).read_bytes()
+
+
+def run_checks(container, scripts):
+    """Run each script in the container as root and return one CheckResult per script.
+
+    Raises ContainerError (SSH or LXD) when the container cannot be reached;
+    a script that fails, times out or floods output is a failed result, not
+    an error.
+    """
+    directory = f"/run/labsite-check-{secrets.token_hex(8)}"
+    bash = f"{directory}/bash"
+    with ssh.connect(
+        container.ip_address, user=CHECK_USER, host_key=container.host_key
+    ) as connection:
+        _install_bash(connection, directory, bash)
+        try:
+            return [_run_one(connection, bash, script) for script in scripts]
+        finally:
+            connection.run(f"rm -rf {directory}", timeout=10, max_output=4096)
+
+
+def _install_bash(connection, directory, bash):
+    result = connection.run(
+        f"umask 077 && mkdir {directory} && cat > {bash} && chmod 700 {bash}",
+        stdin=_bash_binary(),
+        timeout=30,
+        max_output=4096,
+    )
+    if result.exit_status != 0:
+        raise ssh.SSHError(
+            _("Copying the check shell into the container failed: %(error)s")
+            % {"error": result.stderr.decode(errors="replace").strip()}
+        )
+
+
+def _run_one(connection, bash, script):
+    marker = f"LABSITE-VERDICT-{secrets.token_hex(16)}"
+    command = (
+        f"exec /usr/bin/env -i PATH={CHECK_PATH} HOME=/root LANG=C.UTF-8 TERM=dumb "
+        f"{bash} --noprofile --norc -c '{WRAPPER}'"
+    )
+    started = time.monotonic()
+    result = connection.run(
+        command,
+        stdin=f"{marker}\n{script}\n".encode(),
+        timeout=settings.CHECK_TIMEOUT_SECONDS,
+        max_output=settings.CHECK_MAX_OUTPUT,
+    )
+    duration = time.monotonic() - started
+    output = result.stdout.decode("utf-8", errors="replace")
+    body, status = _split_verdict(output, marker)
+
+    if result.timed_out:
+        feedback = (
+            _tail(body)
+            + "\n"
+            + _("The check did not finish within %(seconds)s seconds.")
+            % {"seconds": settings.CHECK_TIMEOUT_SECONDS}
+        )
+        return CheckResult(False, feedback.strip(), duration, timed_out=True)
+    if status is None:
+        feedback = _tail(body) + "\n" + _("The check ended before reporting a result.")
+        return CheckResult(False, feedback.strip(), duration)
+    passed = status == 0 and not _has_fail_line(body)
+    return CheckResult(passed, _tail(body), duration)
+
+
+def _split_verdict(output, marker):
+    """Return the script's output and its exit status from the marker line, if present."""
+    position = output.rfind(f"\n{marker} ")
+    if position < 0:
+        return output, None
+    status_text = output[position + len(marker) + 2 :].strip()
+    try:
+        status = int(status_text)
+    except ValueError:
+        return output[:position], None
+    return output[:position], status
+
+
+def _has_fail_line(output):
+    return any(
+        line.strip() == "FAIL" or line.strip().startswith("FAIL:") for line in output.splitlines()
+    )
+
+
+def _tail(output):
+    lines = output.rstrip("\n").splitlines()
+    return "\n".join(lines[-settings.CHECK_FEEDBACK_LINES :])
