@@ -6,14 +6,18 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-# Every LXD instance the platform makes has a name with this prefix, which is
-# how reconciliation tells the platform's instances from others in the
-# project. The rest of the name is random: no user name, no counter.
-NAME_PREFIX = "ls-"
+
+def name_prefix():
+    """Return the prefix of every LXD instance name the platform makes.
+
+    Reconciliation tells the platform's instances from others in the LXD
+    project by it. The rest of a name is random: no user name, no counter.
+    """
+    return settings.CONTAINER_NAME_PREFIX
 
 
 def generate_name():
-    return f"{NAME_PREFIX}{secrets.token_hex(8)}"
+    return f"{name_prefix()}{secrets.token_hex(8)}"
 
 
 class Kind(models.TextChoices):

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from containers import lxd, services
 from containers.errors import ContainerError
-from containers.models import NAME_PREFIX, Container, Kind, Status
+from containers.models import Container, Kind, Status, name_prefix
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def reconcile_with_lxd():
     instance is created, so every instance listed has its row by then.
     """
     try:
-        instances = set(lxd.list_instances(NAME_PREFIX))
+        instances = set(lxd.list_instances(name_prefix()))
     except ContainerError as error:
         logger.warning("upkeep: reconciliation skipped, LXD is not reachable: %s", error)
         return

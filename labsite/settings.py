@@ -288,6 +288,10 @@ LXD_SSH_JUMP_KNOWN_HOSTS = env.str("LXD_SSH_JUMP_KNOWN_HOSTS", default="")
 
 # Containers: what each one is made from and the limits it gets.
 LXD_IMAGE = env.str("LXD_IMAGE", default="labsite/debian-12")
+# Prefix of the names of the LXD instances this platform owns; upkeep deletes
+# instances with the prefix that have no row. Give each site sharing one LXD
+# project its own.
+CONTAINER_NAME_PREFIX = env.str("CONTAINER_NAME_PREFIX", default="ls-")
 LXD_PROFILE = env.str("LXD_PROFILE", default="labsite")
 LXD_STORAGE_POOL = env.str("LXD_STORAGE_POOL", default="labsite")
 CONTAINER_CPU = env.str("CONTAINER_CPU", default="1")

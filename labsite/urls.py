@@ -17,6 +17,8 @@ urlpatterns = [
     path("api/", include("containers.api_urls")),
     path("sandbox/", include("containers.urls")),
     path("lessons/", include("courses.urls")),
+    path("labs/", include("labs.urls")),
+    path("api/", include("labs.api_urls")),
     path("api/", include("courses.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

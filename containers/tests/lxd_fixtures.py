@@ -4,7 +4,7 @@ import pytest
 from django.conf import settings
 
 from containers import lxd, services
-from containers.models import NAME_PREFIX, Container, Kind
+from containers.models import Container, Kind, name_prefix
 
 
 @pytest.fixture(scope="session")
@@ -22,10 +22,10 @@ def lxd_available():
 @pytest.fixture
 def lxd_cleanup(lxd_available):
     """Delete every platform instance that a test made and left behind."""
-    before = set(lxd.list_instances(NAME_PREFIX))
+    before = set(lxd.list_instances(name_prefix()))
     yield
     lxd.reset_client()
-    for name in set(lxd.list_instances(NAME_PREFIX)) - before:
+    for name in set(lxd.list_instances(name_prefix())) - before:
         lxd.delete_instance(name)
 
 
@@ -39,7 +39,7 @@ class LaunchedInstance:
 
     def __init__(self, kind=Kind.SANDBOX):
         self.container = Container(kind=kind, image=settings.LXD_IMAGE)
-        self.container.name = SHARED_PREFIX + self.container.name.removeprefix(NAME_PREFIX)
+        self.container.name = SHARED_PREFIX + self.container.name.removeprefix(name_prefix())
         self.name = self.container.name
         self.address, self.host_key = services.provision_instance(self.container)
         self.container.ip_address = self.address

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from containers import lxd, services, upkeep
 from containers.errors import LXDError, LXDNotFound, LXDUnreachable, SSHHostKeyMismatch
-from containers.models import NAME_PREFIX, Container, Kind, Status
+from containers.models import Container, Kind, Status, name_prefix
 
 pytestmark = [pytest.mark.lxd, pytest.mark.usefixtures("lxd_cleanup")]
 
@@ -23,7 +23,7 @@ def test_create_container_then_shell_then_delete(student):
     container = services.create_container(owner=student, kind=Kind.SANDBOX)
 
     assert container.status == Status.RUNNING
-    assert container.name.startswith(NAME_PREFIX)
+    assert container.name.startswith(name_prefix())
     assert "student" not in container.name
     assert container.host_key.startswith("ssh-ed25519 ")
     assert [event.status for event in container.events.all()] == ["creating", "running"]
@@ -79,7 +79,7 @@ def test_names_are_never_reused(student):
 
 @pytest.fixture
 def instances_before(lxd_available):
-    return set(lxd.list_instances(NAME_PREFIX))
+    return set(lxd.list_instances(name_prefix()))
 
 
 @pytest.mark.django_db
@@ -102,7 +102,7 @@ def test_failed_boot_leaves_nothing(student, instances_before):
 
     assert "got no IPv4 address within 0 seconds" in str(failure.value.message)
     assert not Container.objects.exists()
-    assert set(lxd.list_instances(NAME_PREFIX)) == instances_before
+    assert set(lxd.list_instances(name_prefix())) == instances_before
 
 
 @pytest.mark.django_db
@@ -115,7 +115,7 @@ def test_unknown_image_leaves_nothing(student, instances_before):
         "or set LXD_IMAGE to an image alias of that project."
     )
     assert not Container.objects.exists()
-    assert set(lxd.list_instances(NAME_PREFIX)) == instances_before
+    assert set(lxd.list_instances(name_prefix())) == instances_before
 
 
 @pytest.fixture
@@ -254,10 +254,10 @@ def test_reconcile_removes_stale_creation(student):
 
 
 def test_delete_missing_instance_is_quiet(lxd_available):
-    lxd.delete_instance(f"{NAME_PREFIX}does-not-exist")
+    lxd.delete_instance(f"{name_prefix()}does-not-exist")
 
     with pytest.raises(LXDNotFound):
-        lxd.get_state(f"{NAME_PREFIX}does-not-exist")
+        lxd.get_state(f"{name_prefix()}does-not-exist")
 
 
 @pytest.mark.usefixtures("fresh_client")
@@ -266,6 +266,6 @@ def test_certificate_limited_to_labsite_project(lxd_available, settings):
     lxd.reset_client()
 
     with pytest.raises(LXDError) as failure:
-        lxd.list_instances(NAME_PREFIX)
+        lxd.list_instances(name_prefix())
 
     assert "not authorized" in str(failure.value.message).lower()
