@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 from accounts.models import Role, User
 from accounts.tokens import issue_tokens
 
-pytest_plugins = ["containers.tests.lxd_fixtures"]
+pytest_plugins = ["containers.tests.lxd_fixtures", "labsite.tests.browser"]
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -48,3 +48,13 @@ def bearer(user):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(user).access_token}")
     return client
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run browser tests last.
+
+    Playwright's synchronous API keeps an event loop running in the main
+    thread once the browser is up, and pytest-asyncio cannot start its own
+    loop after that.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

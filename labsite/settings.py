@@ -134,7 +134,10 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # channels-redis 4.3 waits up to 5 s for a message with BZPOPMIN,
+                # and redis-py 8 gives up reading after 5 s by default, which
+                # would fail every idle consumer; the socket timeout must be longer.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
                 "prefix": env.str("CACHE_KEY_PREFIX", default="labsite"),
             },
         }
@@ -227,7 +230,9 @@ CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
-        "style-src": ["'self'"],
+        # xterm.js sets colours and sizes in style attributes and elements.
+        # Lesson HTML cannot carry styles: the sanitizer removes them.
+        "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],

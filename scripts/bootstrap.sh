@@ -55,4 +55,18 @@ if [ ! -x /usr/sbin/sshd ]; then
     apt-get update -qq && apt-get install -y -qq openssh-server >/dev/null
 fi
 
+# The browser tests drive Debian's Chromium through Playwright instead of
+# a browser downloaded by `playwright install`.
+if [ ! -x /usr/bin/chromium ]; then
+    say "installing chromium"
+    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+fi
+
+# Check scripts run in the containers under a statically linked bash that
+# the platform copies in from the host at check time.
+if [ ! -x /bin/bash-static ]; then
+    say "installing bash-static"
+    apt-get update -qq && apt-get install -y -qq bash-static >/dev/null
+fi
+
 mkdir -p "$ROOT/var"
