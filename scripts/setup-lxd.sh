@@ -754,7 +754,10 @@ configure_rootfs() {
     # unlike the "!" that useradd sets, sshd never treats it as a locked account.
     run_in_rootfs useradd --create-home --shell /bin/bash --comment "Lab student" student
     run_in_rootfs usermod --password '*' student
-    printf 'student ALL=(ALL:ALL) NOPASSWD: ALL\n' >"$rootfs/etc/sudoers.d/student"
+    # Without a PTY of its own, sudo leaves the lines typed after it (a lesson's
+    # "Run" button types a whole block at once) for the shell, instead of
+    # reading and dropping them as it does with Debian's default use_pty.
+    printf 'student ALL=(ALL:ALL) NOPASSWD: ALL\nDefaults:student !use_pty\n' >"$rootfs/etc/sudoers.d/student"
     chmod 440 "$rootfs/etc/sudoers.d/student"
     run_in_rootfs visudo -c -q -f /etc/sudoers.d/student
     install -d -m 700 "$rootfs/root/.ssh"

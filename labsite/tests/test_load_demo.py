@@ -1,0 +1,51 @@
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import User
+from courses.models import Module, Theme
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def state_dir(settings, tmp_path):
+    settings.STATE_DIR = tmp_path
+    settings.LESSONS_CHECKOUT_DIR = str(tmp_path / "lessons")
+    return tmp_path
+
+
+def run_load_demo():
+    output = StringIO()
+    call_command("load_demo", stdout=output, stderr=output)
+    return output.getvalue()
+
+
+def test_load_demo_loads_course_and_student(state_dir):
+    output = run_load_demo()
+
+    assert "Sample course:" in output
+    assert "Created the demo student 'demo'" in output
+    assert Module.objects.count() >= 3
+    assert Theme.objects.count() >= 9
+    assert all("<script" not in theme.html for theme in Theme.objects.all())
+    assert User.objects.get(username="demo").role == "student"
+
+
+def test_load_demo_second_run_changes_nothing(state_dir):
+    run_load_demo()
+    themes = dict(Theme.objects.values_list("pk", "updated_at"))
+
+    output = run_load_demo()
+
+    assert output.strip() == "Demo content is up to date; nothing changed."
+    assert dict(Theme.objects.values_list("pk", "updated_at")) == themes
+    assert User.objects.filter(username="demo").count() == 1
+
+
+def test_sample_course_has_no_problems(state_dir):
+    output = run_load_demo()
+
+    assert ": " not in output.split("Sample course:")[0]  # no problem lines before the summary
+    assert "0 removed" in output
