@@ -10,9 +10,9 @@ student did in the container, so it:
 - copies a statically linked bash from the host to a fresh directory under
   /run (a tmpfs), so a changed /bin/bash, aliases, functions, profiles and
   rc files of the student play no part;
-- starts that bash with --noprofile --norc, an empty environment and a
-  fixed PATH, and sends the script on standard input, so it never lands on
-  the container's disk;
+- starts that bash from / with --noprofile --norc, an empty environment
+  and a fixed PATH, and sends the script on standard input, so it never
+  lands on the container's disk or in a command line;
 - reads the verdict from a line that carries a random marker made for this
   run, printed after the script by the runner itself. The script runs with
   standard input from /dev/null, so nothing it starts can read the marker.
@@ -35,12 +35,16 @@ CHECK_USER = "labsite-check"
 # /usr/local is left out: a student with sudo could put look-alike commands there.
 CHECK_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 
-# Runs under the static bash: reads the marker line, then the script, from
-# standard input, and runs the script in a child bash whose own standard
-# input is /dev/null. $0 of the -c string is the static bash itself.
+# Runs under the static bash, from /: reads the marker line and then the
+# script from standard input, and runs the script with eval in a child bash
+# whose standard input is /dev/null. The script reaches the child through a
+# pipe on descriptor 3, closed once read, so it is in no command line that
+# `ps` shows and in no file. $0 of the -c string is the static bash itself.
 WRAPPER = (
+    "cd / || exit 111; "
     "IFS= read -r marker; script=$(cat); exec 0</dev/null; "
-    '"$0" --noprofile --norc -c "$script" 2>&1; '
+    '"$0" --noprofile --norc -c "script=\\$(cat <&3); exec 3<&-; eval \\"\\$script\\"" '
+    '3< <(printf "%s\\n" "$script") 2>&1; '
     'printf "\\n%s %d\\n" "$marker" "$?"'
 )
 

@@ -29,7 +29,7 @@ class ThemeSummarySerializer(serializers.ModelSerializer):
         model = Theme
         fields = ["id", "title", "slug", "order", "description", "done"]
 
-    def get_done(self, theme):
+    def get_done(self, theme) -> bool:
         return theme.pk in self.context["done"]
 
 

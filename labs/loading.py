@@ -1,4 +1,4 @@
-"""Loading labs from YAML files, as in examples/labs/ (format in docs/content.md)."""
+"""Loading labs from YAML files, as in examples/labs/ (the format is in docs/content.md)."""
 
 from pathlib import Path
 
@@ -32,6 +32,11 @@ def load_lab(slug, data, *, order=0):
     module = None
     if data.get("module"):
         module = Module.objects.filter(slug=data["module"]).first()
+        if module is None:
+            raise LabFileInvalid(
+                f"lab {slug}: no course module has the slug {data['module']!r}; "
+                "sync the lessons first or correct the slug."
+            )
     values = {
         "title": data["title"],
         "description": data.get("description", ""),

@@ -74,7 +74,7 @@ def check_tasks(*, attempt, tasks=None):
     """
     with transaction.atomic():
         attempt = (
-            LaboratoryAttempt.objects.select_for_update()
+            LaboratoryAttempt.objects.select_for_update(of=("self",))
             .select_related("container", "lab")
             .get(pk=attempt.pk)
         )

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Run Labsite locally for a first look: install what is missing, migrate,
-# create the first admin account (printing its password once), then serve
+# Run Labsite locally for a first look: install what is missing, set up the
+# local LXD, migrate, create the first admin account and load the demo
+# content with a demo student (printing their passwords once), then serve
 # on http://127.0.0.1:8000 with Daphne beside the upkeep process. Ctrl-C
 # stops both. Settings come from the environment or from .env; without
 # them this runs in DEBUG mode on a SQLite file in var/.
@@ -13,12 +14,16 @@ scripts/setup-lxd.sh
 load_lxd_settings
 
 export DEBUG=${DEBUG:-true}
+# Without a lessons repository of its own, the site syncs the demo course
+# that load_demo publishes from examples/course.
+export LESSONS_REPO_URL=${LESSONS_REPO_URL:-$PWD/var/demo-lessons}
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 PY=.venv/bin/python
 
 $PY manage.py migrate --noinput
 $PY manage.py create_first_admin
+$PY manage.py load_demo
 if [ "${DEBUG,,}" != "true" ]; then
     $PY manage.py collectstatic --noinput
 fi

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import bearer
 from containers import lxd
-from containers.models import Container, Status
+from containers.models import Container, Status, name_prefix
 
 pytestmark = [
     pytest.mark.lxd,
@@ -34,7 +34,7 @@ def test_create_sandbox_then_return_existing(student):
     body = created.json()
     assert body["kind"] == "sandbox"
     assert body["status"] == "running"
-    assert body["name"].startswith("ls-")
+    assert body["name"].startswith(name_prefix())
     assert "ip_address" not in body
     assert "host_key" not in body
     assert again.status_code == 200
