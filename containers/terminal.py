@@ -144,9 +144,10 @@ class TerminalSession:
         """Deliver output to sink from now on; return the recent output to replay."""
         with self._flow:
             previous, self._sink = self._sink, sink
-            self._unacknowledged = 0
-            self._detached_at = None
             replay = bytes(self._replay)
+            # The replay goes out first and the client acknowledges it too.
+            self._unacknowledged = len(replay)
+            self._detached_at = None
             self._flow.notify_all()
         if previous is not None:
             previous.end()
