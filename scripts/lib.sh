@@ -12,3 +12,17 @@ load_lxd_settings() {
         fi
     done < var/lxd.env
 }
+
+# Export CONTAINER_NAME_PREFIX unless it is set: a prefix of this checkout's
+# own, kept in var/, so that the upkeep of one checkout never takes another
+# checkout's containers on the same LXD for orphans and deletes them.
+use_checkout_name_prefix() {
+    if [ -n "${CONTAINER_NAME_PREFIX:-}" ]; then
+        return
+    fi
+    if [ ! -s var/container-name-prefix ]; then
+        printf 'ls%s-\n' "$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')" > var/container-name-prefix
+    fi
+    CONTAINER_NAME_PREFIX=$(cat var/container-name-prefix)
+    export CONTAINER_NAME_PREFIX
+}

@@ -3,8 +3,9 @@
 # local LXD, migrate, create the first admin account and load the demo
 # content with a demo student (printing their passwords once), then serve
 # on http://127.0.0.1:8000 with Daphne beside the upkeep process. Ctrl-C
-# stops both. Settings come from the environment or from .env; without
-# them this runs in DEBUG mode on a SQLite file in var/.
+# stops both. HOST and PORT set the address to serve on. Settings come from
+# the environment or from .env; without them this runs in DEBUG mode on a
+# SQLite file in var/.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -12,6 +13,7 @@ scripts/bootstrap.sh
 scripts/setup-lxd.sh
 . scripts/lib.sh
 load_lxd_settings
+use_checkout_name_prefix
 
 export DEBUG=${DEBUG:-true}
 # Without a lessons repository of its own, the site syncs the demo course
@@ -38,6 +40,12 @@ stop() {
     wait "$web" "$upkeep" 2>/dev/null || true
 }
 trap stop INT TERM
+for _attempt in $(seq 100); do
+    if (: > "/dev/tcp/$HOST/$PORT") 2>/dev/null; then
+        break
+    fi
+    sleep 0.1
+done
 echo "Labsite is running on http://$HOST:$PORT/ (Ctrl-C stops it)"
 # Exit as soon as either process ends, and take the other one down with it.
 wait -n "$web" "$upkeep" || true
