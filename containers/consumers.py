@@ -140,12 +140,20 @@ class TerminalConsumer(AsyncWebsocketConsumer):
         self.session = session
         return session.attach(self.sink)
 
+    async def dispatch(self, message):
+        # Channels runs close_old_connections in a thread before each handler;
+        # keystrokes and acks touch no database, so they skip that hop.
+        if message["type"] == "websocket.receive":
+            return await self.websocket_receive(message)
+        return await super().dispatch(message)
+
     async def receive(self, text_data=None, bytes_data=None):
         if self.session is None or self.closing:
             return
         if bytes_data is not None:
             self.last_input = time.monotonic()
-            await asyncio.to_thread(self.session.send_input, bytes_data)
+            if not self.session.try_send_input(bytes_data):
+                await asyncio.to_thread(self.session.send_input, bytes_data)
             return
         await self.handle_control(text_data)
 

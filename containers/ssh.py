@@ -177,6 +177,10 @@ class Shell:
         """Return a descriptor that select() reports readable when recv() would not block."""
         return self._channel.fileno()
 
+    def send_ready(self) -> bool:
+        """Return whether the SSH window is open, so a small send() returns at once."""
+        return self._channel.send_ready()
+
     @property
     def closed(self) -> bool:
         return self._channel.closed

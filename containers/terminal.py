@@ -184,6 +184,17 @@ class TerminalSession:
     def send_input(self, data):
         self._shell.send(data)
 
+    def try_send_input(self, data):
+        """Send small input at once if the SSH window is open; return whether it was sent.
+
+        Keystrokes then skip a thread hop. Larger input, or input while the
+        window is closed, goes through send_input in a thread.
+        """
+        if len(data) <= 1024 and self._shell.send_ready():
+            self._shell.send(data)
+            return True
+        return False
+
     def resize(self, cols, rows):
         cols, rows = clamp_size(cols, rows)
         self._shell.resize(cols, rows)

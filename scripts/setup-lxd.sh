@@ -779,6 +779,12 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 EOF
 
+    # Processes of SSH sessions can stay in ssh.service, whose default TasksMax (15% of the
+    # container's process limit) would refuse new logins, the platform's checks included,
+    # after about 25 sessions. The container's limits.processes still bounds them all.
+    install -d "$rootfs/etc/systemd/system/ssh.service.d"
+    printf '[Service]\nTasksMax=infinity\n' >"$rootfs/etc/systemd/system/ssh.service.d/labsite.conf"
+
     # Debian's openssh-server creates host keys when the package is installed, never at boot.
     # The image ships none, so every container creates its own before sshd starts.
     cat >"$rootfs/etc/systemd/system/ssh-host-keys.service" <<'EOF'
