@@ -1,6 +1,10 @@
 """Labs against the real local LXD: start, check, hint, restart, leave, and the API."""
 
+import threading
+import time
+
 import pytest
+from django.db import connections
 
 from conftest import bearer
 from containers import lxd, ssh
@@ -211,3 +215,35 @@ def test_lab_pages(client, student, lab):
     assert 'data-passed="yes"' in checked.text
     assert "Hint:</strong> Use touch." in hint.text
     assert "grep -qx ready" not in page.text  # check scripts never reach the page
+
+
+def test_two_checks_never_overlap(student, lab):
+    # The first check takes a lock directory and holds it for a second: a
+    # check running at the same time would find it taken and fail. The
+    # second task keeps failing, so the attempt stays open for both clicks.
+    locking, other = lab.tasks.all()
+    locking.check_script = (
+        "mkdir /tmp/check-lock || { echo FAIL: overlap; exit 1; }; sleep 1; rmdir /tmp/check-lock"
+    )
+    locking.save()
+    other.check_script = "false"
+    other.save()
+    attempt = services.start_lab(user=student, lab=lab)
+    outcomes = []
+
+    def click_check():
+        try:
+            services.check_tasks(attempt=attempt)
+            outcomes.append(attempt.results.get(task=locking).passed)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=click_check) for _ in range(2)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert outcomes == [True, True]
+    assert time.monotonic() - started >= 2  # the two checks ran one after the other
