@@ -67,9 +67,9 @@ def _bash_binary(path):
 def run_checks(container, scripts):
     """Run each script in the container as root and return one CheckResult per script.
 
-    Raises ContainerError (SSH or LXD) when the container cannot be reached;
-    a script that fails, times out or floods output is a failed result, not
-    an error.
+    Raises ContainerError (SSH or LXD) when the container cannot be reached.
+    A script that fails, times out or floods output gives a failed result,
+    not an error.
     """
     directory = f"/run/labsite-check-{secrets.token_hex(8)}"
     bash = f"{directory}/bash"

@@ -3,8 +3,8 @@
 A session outlives its WebSocket for a grace period, so a client that lost
 its connection reattaches to the same shell. One reader thread per session
 copies output from SSH into the attached consumer's queue, and stops
-reading while the consumer has too much output unacknowledged: SSH's own
-flow control then holds the program that floods the screen.
+reading while the consumer has too much output unacknowledged. SSH's own
+flow control then stops the program that floods the screen.
 
 Sessions live in this process's memory. With several Daphne processes, a
 reconnect reaches the same process only when the load balancer keeps the
@@ -55,7 +55,7 @@ def sessions_of_container(container_id):
 
 
 class Sink:
-    """Where a session delivers output: an attached consumer's queue on its event loop."""
+    """The output target of a session: an attached consumer's queue on its event loop."""
 
     def __init__(self, loop, queue, on_end):
         self.loop = loop

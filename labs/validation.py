@@ -1,9 +1,9 @@
 """Validation of a lab by its own solutions, in a throwaway container.
 
-The container is set up as for a student; then every check must fail, every
-solution must succeed, every check must pass, and every check must still
-pass after the container restarts (a solution that only changed memory, such
-as a process that does not survive a reboot, is caught there).
+The container is set up as for a student. Then every check must fail, every
+solution must succeed, and every check must pass. Every check must still
+pass after the container restarts, which catches a solution that only
+changed memory, such as a process that does not survive a reboot.
 """
 
 import logging
