@@ -19,6 +19,7 @@ from accounts.serializers import (
     AdminCreateUserSerializer,
     LoginSerializer,
     PasswordChangeSerializer,
+    ProfileSerializer,
     RefreshSerializer,
     RegisterSerializer,
     TokenPairSerializer,
@@ -112,6 +113,21 @@ class MeView(APIView):
     @extend_schema(responses={200: UserSerializer})
     def get(self, request):
         return Response(UserSerializer(request.user).data)
+
+
+class ProfileView(APIView):
+    @extend_schema(responses={200: ProfileSerializer})
+    def get(self, request):
+        return Response(ProfileSerializer(request.user).data)
+
+    @extend_schema(request=ProfileSerializer, responses={200: ProfileSerializer})
+    def patch(self, request):
+        serializer = ProfileSerializer(request.user, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+
+        serializer.save()
+
+        return Response(serializer.data)
 
 
 class PasswordChangeView(APIView):

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
@@ -99,3 +100,27 @@ class PasswordChangeSerializer(serializers.Serializer):
 
 class UserFilterSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices, required=False)
+
+
+class ProfileSerializer(serializers.ModelSerializer):
+    """The caller's own profile: name, email and preferred language may change."""
+
+    preferred_language = serializers.ChoiceField(
+        choices=[("", _("Browser default")), *settings.LANGUAGES],
+        required=False,
+        allow_blank=True,
+    )
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "full_name", "role", "preferred_language"]
+        read_only_fields = ["id", "username", "role"]
+        extra_kwargs = {"email": {"allow_blank": False}}
+
+    def validate_email(self, value):
+        value = value.strip().lower()
+        if User.objects.filter(email__iexact=value).exclude(pk=self.instance.pk).exists():
+            raise serializers.ValidationError(
+                _("A user with that email address already exists."), code="unique"
+            )
+        return value
