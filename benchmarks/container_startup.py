@@ -143,7 +143,8 @@ class StepRecorder:
     """Start and end times of the LXD and SSH calls inside services.create_container.
 
     It replaces the functions in their modules by timed wrappers, which
-    services looks up at each call. A wrapper costs microseconds.
+    services looks up at each call. A wrapper adds a few microseconds per
+    call (an estimate: two clock reads and a list append).
     """
 
     WRAPPED = [
@@ -206,6 +207,8 @@ class Benchmark:
         self.user = None
         self.recorder = StepRecorder()
         self.public_key_path = f"{settings.SSH_KEY_PATH}.pub"
+        # The 1-minute load average when the counted runs begin and end.
+        self.load_averages = (0.0, 0.0)
 
     # Setup and cleanup
 
@@ -256,12 +259,14 @@ class Benchmark:
             self.time_lxc()
 
         results = {"platform": [], "lxc": []}
+        load_before = os.getloadavg()[0]
         for index in range(self.runs):
             order = ["platform", "lxc"] if index % 2 == 0 else ["lxc", "platform"]
             for method in order:
                 run = self.time_platform() if method == "platform" else self.time_lxc()
                 results[method].append(run)
                 print(f"run {index + 1}/{self.runs} {method}: {run.seconds:.2f} s", flush=True)
+        self.load_averages = (load_before, os.getloadavg()[0])
         return results
 
     def time_platform(self):
@@ -445,7 +450,7 @@ def init_options():
 
 
 def wait_for_lxc_address(name, *, timeout):
-    """Poll `lxc list` until the instance has an IPv4 address on eth0; return it."""
+    """Poll `lxc list` until the instance has an IPv4 address on eth0, and return it."""
     deadline = time.monotonic() + timeout
     while True:
         output = lxc("list", "--format", "csv", "-c", "4", f"^{name}$").stdout
@@ -575,7 +580,7 @@ def paragraph(text):
     return textwrap.fill(text, width=76, break_on_hyphens=False)
 
 
-def render_section(results, *, runs, warmup, machine, date):
+def render_section(results, *, runs, warmup, load_averages, machine, date):
     platform_steps = step_medians(results["platform"])
     lxc_steps = step_medians(results["lxc"])
 
@@ -613,7 +618,9 @@ def render_section(results, *, runs, warmup, machine, date):
     runs_line = paragraph(
         f"{runs} counted runs of each method, in the order platform, lxc, lxc, "
         f"platform, ..., after {warmup} discarded warm-up {warmup_runs} of each. "
-        f"Each run in seconds, in order: {'; '.join(each_run)}."
+        f"Each run in seconds, in order: {'; '.join(each_run)}. The 1-minute load "
+        f"average of the machine was {load_averages[0]:.2f} when the counted runs "
+        f"began and {load_averages[1]:.2f} when they ended."
     )
     return f"""## Container startup
 
@@ -757,12 +764,15 @@ def main():
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     print_results(results)
+    load_before, load_after = benchmark.load_averages
+    print(f"1-minute load average: {load_before:.2f} at the start, {load_after:.2f} at the end")
     if not arguments.no_doc:
         date = datetime.now(UTC).strftime("%Y-%m-%d")
         section = render_section(
             results,
             runs=arguments.runs,
             warmup=arguments.warmup,
+            load_averages=benchmark.load_averages,
             machine=describe_machine(),
             date=date,
         )
