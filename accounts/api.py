@@ -72,7 +72,7 @@ class LoginView(PublicAPIView):
         serializer.is_valid(raise_exception=True)
 
         # Axes records failures and lockouts on the Django request, where its
-        # middleware turns a lockout into a 429 answer.
+        # middleware turns a lockout into a 429 response.
         user = authenticate(request._request, **serializer.validated_data)
         if user is None:
             raise exceptions.AuthenticationFailed(

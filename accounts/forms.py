@@ -4,6 +4,7 @@ from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.selectors import email_taken
 
 
 def language_choices():
@@ -15,10 +16,7 @@ class EmailUniqueMixin:
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()
-        others = User.objects.filter(email__iexact=email)
-        if self.instance.pk:
-            others = others.exclude(pk=self.instance.pk)
-        if others.exists():
+        if email_taken(email, exclude=self.instance):
             raise forms.ValidationError(
                 _("A user with that email address already exists."), code="unique"
             )

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.models import Role, User
+from accounts.selectors import email_taken
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -33,7 +34,7 @@ class RegisterSerializer(serializers.ModelSerializer):
 
     def validate_email(self, value):
         value = value.strip().lower()
-        if User.objects.filter(email__iexact=value).exists():
+        if email_taken(value):
             raise serializers.ValidationError(
                 _("A user with that email address already exists."), code="unique"
             )
@@ -119,7 +120,7 @@ class ProfileSerializer(serializers.ModelSerializer):
 
     def validate_email(self, value):
         value = value.strip().lower()
-        if User.objects.filter(email__iexact=value).exclude(pk=self.instance.pk).exists():
+        if email_taken(value, exclude=self.instance):
             raise serializers.ValidationError(
                 _("A user with that email address already exists."), code="unique"
             )

@@ -8,8 +8,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from containers import services
-from containers.models import Container, Kind
-from containers.selectors import get_container_for_user
+from containers.selectors import get_container_for_user, sandbox_of
 from containers.serializers import ContainerSerializer
 from containers.workers import run_blocking
 
@@ -28,9 +27,7 @@ class CreateSandboxView(APIView):
 class SandboxView(APIView):
     @extend_schema(responses={200: ContainerSerializer})
     async def get(self, request):
-        container = (
-            await Container.objects.live().filter(owner=request.user, kind=Kind.SANDBOX).afirst()
-        )
+        container = await sync_to_async(sandbox_of)(request.user)
         if container is None:
             raise exceptions.NotFound(
                 _("You have no sandbox. Create one with POST /api/containers/create.")

@@ -131,7 +131,7 @@ class TerminalConsumer(AsyncWebsocketConsumer):
                 )
             except ContainerError as error:
                 logger.warning(
-                    "terminal refused, SSH failed: container=%s user=%s: %s",
+                    "terminal rejected, SSH connection failed: container=%s user=%s: %s",
                     container.name,
                     self.user_id,
                     error,

@@ -2,7 +2,7 @@
 
 Every function here is blocking; async callers run them in a thread. Errors
 of pylxd, requests and LXD itself leave this module as the project's own
-exceptions from containers.errors, with messages that say what to check.
+exceptions from containers.errors, with messages that name what to check.
 """
 
 import logging
@@ -21,7 +21,7 @@ from containers.errors import LXDError, LXDNotFound, LXDUnreachable
 
 logger = logging.getLogger(__name__)
 
-# Seconds to wait for LXD's answer to one API request. Creating an instance
+# Seconds to wait for LXD's response to one API request. Creating an instance
 # from a cached image takes about a second on a copy-on-write pool.
 REQUEST_TIMEOUT = (5, 120)
 
@@ -168,7 +168,7 @@ def create_instance(name, *, image, profiles, config, devices, description=""):
         with translate_errors(name):
             get_client().instances.create(request, wait=True)
     except LXDNotFound as error:
-        # LXD answers 404 for a missing image; the instance does not exist yet.
+        # LXD returns 404 for a missing image, and the instance does not exist yet.
         raise LXDError(
             _(
                 "LXD has no image %(image)s in project %(project)s: run "

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 def name_prefix():
     """Return the prefix of every LXD instance name the platform makes.
 
-    Reconciliation tells the platform's instances from others in the LXD
+    Reconciliation distinguishes the platform's instances from others in the LXD
     project by it. The rest of a name is random: no user name, no counter.
     """
     return settings.CONTAINER_NAME_PREFIX

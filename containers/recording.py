@@ -1,9 +1,9 @@
 """Recording of exam terminals in the asciicast v2 format.
 
-The file starts with a JSON header line; each later line is one event
+The file starts with a JSON header line. Each later line is one event
 `[seconds since start, code, data]`, where code "o" is output and "r" a
-resize to "COLSxROWS". Keystrokes are not recorded: what the student typed
-shows through the terminal's echo, as on their screen.
+resize to "COLSxROWS". Keystrokes are not recorded, because what the
+student typed shows through the terminal's echo, as on their screen.
 """
 
 import codecs

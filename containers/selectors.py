@@ -1,6 +1,11 @@
 from django.http import Http404
 
-from containers.models import Container
+from containers.models import Container, Kind
+
+
+def sandbox_of(user):
+    """Return the user's live sandbox, or None."""
+    return Container.objects.live().filter(owner=user, kind=Kind.SANDBOX).first()
 
 
 def get_container_for_user(user, container_id):

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from containers import lxd, ssh
+from containers import lxd, selectors, ssh
 from containers.errors import ContainerError
 from containers.models import Container, ContainerEvent, Kind, Status
 
@@ -180,7 +180,7 @@ def _discard(container, error):
 
 def get_or_create_sandbox(*, owner):
     """Return the owner's live sandbox and whether it was created now."""
-    existing = Container.objects.live().filter(owner=owner, kind=Kind.SANDBOX).first()
+    existing = selectors.sandbox_of(owner)
     if existing is not None:
         return existing, False
     try:
@@ -196,7 +196,7 @@ def stop_container(container):
 
 
 def start_container(container):
-    """Start a stopped container and wait until SSH answers with the recorded host key."""
+    """Start a stopped container and wait until SSH responds with the recorded host key."""
     lxd.start_instance(container.name)
     address = lxd.wait_for_address(container.name, timeout=settings.CONTAINER_BOOT_TIMEOUT)
     ssh.wait_for_ssh(address, timeout=settings.CONTAINER_BOOT_TIMEOUT)

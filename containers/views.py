@@ -9,15 +9,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from containers import services
 from containers.errors import ContainerError
-from containers.models import Container, Kind
-from containers.selectors import get_container_for_user
+from containers.selectors import get_container_for_user, sandbox_of
 from containers.workers import run_blocking
 
 logger = logging.getLogger(__name__)
-
-
-def _sandbox_of(user):
-    return Container.objects.live().filter(owner=user, kind=Kind.SANDBOX).first()
 
 
 def _render_panel(request, sandbox, error=None):
@@ -36,7 +31,7 @@ async def _run_action(request, action, *args):
             "sandbox action %s failed for user %s: %s", action.__name__, user.pk, failure
         )
         error = failure.message
-    sandbox = await sync_to_async(_sandbox_of)(request.user)
+    sandbox = await sync_to_async(sandbox_of)(request.user)
     if not request.htmx and error is None:
         return redirect("containers:sandbox")
     return await sync_to_async(_render_panel)(request, sandbox, error)
@@ -45,7 +40,7 @@ async def _run_action(request, action, *args):
 @login_required
 @require_GET
 async def sandbox_page(request):
-    sandbox = await sync_to_async(_sandbox_of)(request.user)
+    sandbox = await sync_to_async(sandbox_of)(request.user)
 
     return await sync_to_async(_render_panel)(request, sandbox)
 

@@ -10,9 +10,7 @@ from courses.serializers import LessonSerializer, ModuleDetailSerializer, Module
 class ModuleListView(APIView):
     @extend_schema(responses={200: ModuleSerializer(many=True)})
     def get(self, request):
-        modules = list(selectors.modules_with_progress(request.user))
-        for module in modules:
-            module.percent = selectors.percent(module.done_count, module.theme_count)
+        modules = selectors.modules_with_percent(request.user)
 
         return Response(ModuleSerializer(modules, many=True).data)
 
@@ -20,13 +18,8 @@ class ModuleListView(APIView):
 class ModuleDetailView(APIView):
     @extend_schema(responses={200: ModuleDetailSerializer})
     def get(self, request, module_id):
-        module = selectors.module_detail(module_id)
+        module, done = selectors.module_with_progress(module_id, request.user)
 
-        theme_ids = [
-            theme.pk for section in module.sections.all() for theme in section.themes.all()
-        ]
-        done = selectors.done_theme_ids(request.user, theme_ids)
-        module.percent = selectors.percent(len(done), len(theme_ids))
         return Response(ModuleDetailSerializer(module, context={"done": done}).data)
 
 

@@ -25,6 +25,23 @@ def percent(done, total):
     return round(100 * done / total) if total else 0
 
 
+def modules_with_percent(user):
+    """Return modules_with_progress as a list, each module with its percent done set."""
+    modules = list(modules_with_progress(user))
+    for module in modules:
+        module.percent = percent(module.done_count, module.theme_count)
+    return modules
+
+
+def module_with_progress(module_id, user):
+    """Return the module with its sections and themes, the ids of the themes done, and percent."""
+    module = module_detail(module_id)
+    theme_ids = [theme.pk for section in module.sections.all() for theme in section.themes.all()]
+    done = done_theme_ids(user, theme_ids)
+    module.percent = percent(len(done), len(theme_ids))
+    return module, done
+
+
 def module_detail(module_id):
     themes = Theme.objects.only("id", "title", "slug", "order", "description", "section_id")
     sections = Section.objects.order_by("order", "id").prefetch_related(

@@ -1,7 +1,7 @@
 """Lesson sync: clone or pull the lessons repository and update modules, sections and themes.
 
 The repository layout is described in docs/content.md. Each invalid file is
-reported with its path and the reason while the rest still syncs; a theme
+reported with its path and the reason while the rest still syncs. A theme
 whose file turned invalid keeps its last good version.
 """
 
@@ -191,8 +191,8 @@ def _entries(root, folder, scan, *, files):
             )
             continue
         name = child.name[:-3] if files and child.name.endswith(".md") else child.name
-        is_wanted = child.is_file() and child.name.endswith(".md") if files else child.is_dir()
-        if not is_wanted:
+        is_candidate = child.is_file() and child.name.endswith(".md") if files else child.is_dir()
+        if not is_candidate:
             continue
         match = ENTRY_NAME.match(name)
         if match is None:

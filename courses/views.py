@@ -6,9 +6,10 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from containers import selectors as container_selectors
 from containers import services as container_services
 from containers.errors import ContainerError
-from containers.models import Container, Kind, Status
+from containers.models import Status
 from containers.workers import run_blocking
 from courses import selectors, services, sync
 
@@ -19,9 +20,7 @@ IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".webp"}
 @login_required
 @require_GET
 def module_list(request):
-    modules = list(selectors.modules_with_progress(request.user))
-    for module in modules:
-        module.percent = selectors.percent(module.done_count, module.theme_count)
+    modules = selectors.modules_with_percent(request.user)
 
     return render(request, "courses/module_list.html", {"modules": modules})
 
@@ -29,15 +28,9 @@ def module_list(request):
 @login_required
 @require_GET
 def module_detail(request, module_id):
-    module = selectors.module_detail(module_id)
+    module, done = selectors.module_with_progress(module_id, request.user)
 
-    theme_ids = [theme.pk for section in module.sections.all() for theme in section.themes.all()]
-    done = selectors.done_theme_ids(request.user, theme_ids)
-    context = {
-        "module": module,
-        "done": done,
-        "percent": selectors.percent(len(done), len(theme_ids)),
-    }
+    context = {"module": module, "done": done, "percent": module.percent}
     return render(request, "courses/module_detail.html", context)
 
 
@@ -52,7 +45,7 @@ def theme_detail(request, theme_id):
         "previous": previous,
         "following": following,
         "done": bool(selectors.done_theme_ids(request.user, [theme.pk])),
-        "sandbox": _sandbox_of(request.user),
+        "sandbox": container_selectors.sandbox_of(request.user),
     }
     return render(request, "courses/theme_detail.html", context)
 
@@ -69,10 +62,6 @@ def complete_theme(request, theme_id):
             request, "courses/theme_detail.html#done-button", {"theme": theme, "done": True}
         )
     return redirect("courses:theme", theme_id=theme.pk)
-
-
-def _sandbox_of(user):
-    return Container.objects.live().filter(owner=user, kind=Kind.SANDBOX).first()
 
 
 def _ensure_running_sandbox(user):

@@ -135,4 +135,5 @@ class LaboratoryTaskResult(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.task}: {'passed' if self.passed else 'not passed'}"
+        outcome = _("passed") if self.passed else _("not passed")
+        return f"{self.task}: {outcome}"

@@ -19,7 +19,8 @@ from containers.models import Kind
 
 logger = logging.getLogger(__name__)
 
-# Last lines of a check script after which its verdict cannot fail.
+# Last lines of a check script that make its exit status 0 whatever the test before
+# them found. A heuristic: it catches the usual mistakes, not every script that cannot fail.
 ALWAYS_PASSES = [
     re.compile(r"\|\|\s*(true|:)\s*$"),
     re.compile(r"^\s*(true|:)\s*$"),
@@ -61,7 +62,7 @@ class LabReport:
 
 
 def lint_check_script(script):
-    """Return warnings about a check script whose verdict cannot fail."""
+    """Return warnings about a check script that looks unable to fail."""
     lines = [
         line
         for line in script.strip().splitlines()
@@ -149,8 +150,9 @@ def describe(report):
             (task_report.passed_after, _("passes after the solution")),
             (task_report.passed_after_restart, _("passes after a restart")),
         ]
-        marks = ", ".join(f"{'ok' if done else 'NO'}: {text}" for done, text in steps)
-        lines.append(f"{'OK  ' if task_report.ok else 'FAIL'} {task_report.task.title}: {marks}")
+        marks = ", ".join(f"{_('ok') if done else _('NO')}: {text}" for done, text in steps)
+        verdict = _("OK") if task_report.ok else _("FAIL")
+        lines.append(f"{verdict} {task_report.task.title}: {marks}")
         if task_report.feedback and not task_report.ok:
             lines.append("     " + task_report.feedback.replace("\n", "\n     "))
         for warning in task_report.warnings:

@@ -86,7 +86,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.HtmxLoginRedirectMiddleware",
-    # Axes must come last so that it sees the lockout flag set during login.
+    # Axes must come last so that it reads the lockout flag set during login.
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -134,9 +134,9 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                # channels-redis 4.3 waits up to 5 s for a message with BZPOPMIN,
-                # and redis-py 8 gives up reading after 5 s by default, which
-                # would fail every idle consumer; the socket timeout must be longer.
+                # channels-redis 4.3 waits up to 5 s for a message with BZPOPMIN.
+                # redis-py 8 stops reading after 5 s by default, which would fail
+                # every idle consumer, so the socket timeout must be longer.
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
                 "prefix": env.str("CACHE_KEY_PREFIX", default="labsite"),
             },
@@ -303,7 +303,7 @@ CONTAINER_CPU = env.str("CONTAINER_CPU", default="1")
 CONTAINER_MEMORY = env.str("CONTAINER_MEMORY", default="512MiB")
 CONTAINER_PROCESSES = env.int("CONTAINER_PROCESSES", default=512)
 CONTAINER_DISK = env.str("CONTAINER_DISK", default="2GiB")
-# Seconds a new container may take to get an address and answer on SSH.
+# Seconds a new container may take to get an address and accept SSH connections.
 CONTAINER_BOOT_TIMEOUT = env.int("CONTAINER_BOOT_TIMEOUT", default=60)
 SANDBOX_IDLE_MINUTES = env.int("SANDBOX_IDLE_MINUTES", default=60)
 SANDBOX_LIFETIME_HOURS = env.int("SANDBOX_LIFETIME_HOURS", default=7 * 24)

@@ -8,7 +8,7 @@ def home(request):
 
 
 def api_not_found(request):
-    """Answer an unknown /api/ address in the API's error shape, not with an HTML page."""
+    """Return a JSON 404 in the API's error shape for an unknown /api/ address."""
     message = _("There is no API endpoint at %(path)s. The list is at /api/docs/.") % {
         "path": request.path
     }

@@ -25,7 +25,7 @@ def _public_key(path: Path) -> str:
 
 @pytest.fixture(scope="session")
 def target_sshd(tmp_path_factory, ssh_keys):
-    """An sshd that stands in for a container: it accepts the platform key."""
+    """An sshd in place of a container: it accepts the platform key."""
     server = SSHServer(
         tmp_path_factory.mktemp("target-sshd"),
         authorized_keys=[_public_key(ssh_keys["platform"])],
@@ -36,7 +36,7 @@ def target_sshd(tmp_path_factory, ssh_keys):
 
 @pytest.fixture(scope="session")
 def jump_sshd(tmp_path_factory, ssh_keys):
-    """An sshd that stands in for the jump host: it accepts the jump key and forwards TCP."""
+    """An sshd in place of the jump host: it accepts the jump key and forwards TCP."""
     server = SSHServer(
         tmp_path_factory.mktemp("jump-sshd"),
         authorized_keys=[_public_key(ssh_keys["jump"])],

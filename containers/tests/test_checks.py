@@ -155,7 +155,7 @@ def test_cheating_changes_no_verdict(instance):
 
     for cheat in CHEATS:
         as_student(instance, cheat)
-    # The student's own shell now sees the fake commands and functions.
+    # The student's own shell now finds the fake commands and functions.
     assert as_student(
         instance, "bash -lic 'test -f /nonexistent/file && echo fooled'"
     ).stdout.endswith(b"fooled\n")

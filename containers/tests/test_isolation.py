@@ -81,7 +81,7 @@ def test_container_cannot_reach_host_services(shared_instance, host_listener):
     host = gateway(shared_instance)
 
     with socket.create_connection((host, host_listener), timeout=3):
-        pass  # The service answers on the bridge address, seen from the host.
+        pass  # The service listens on the bridge address, seen from the host.
     for port in (host_listener, 8443, 5432, 6379, 22):
         assert not reachable(shared_instance, host, port), port
 
