@@ -84,6 +84,8 @@ class TerminalConsumer(AsyncWebsocketConsumer):
         container = await self.find_container(user)
         if container is None:
             return await self.close_with(CLOSE_NOT_FOUND)
+        if container.access_ended():
+            return await self.close_with(CLOSE_TIME_OVER)
         if container.status != Status.RUNNING:
             return await self.close_with(CLOSE_NOT_RUNNING)
         self.container = container
@@ -193,17 +195,36 @@ class TerminalConsumer(AsyncWebsocketConsumer):
             await self.send(bytes_data=bytes(frame))
 
     async def watch(self):
-        """Close the terminal when its user may no longer use it, or it is idle."""
+        """Close the terminal when its user lost access, its time is over, or it is idle."""
         while True:
             await asyncio.sleep(settings.TERMINAL_CHECK_SECONDS)
             if not await database_sync_to_async(still_authorized)(self.scope, self.user_id):
                 logger.info("terminal: user %s is no longer authorized, closing", self.user_id)
                 return await self.close_with(CLOSE_NOT_AUTHENTICATED)
+            if await self.access_ended():
+                logger.info("terminal: access to container %s ended, closing", self.container.name)
+                return await self.close_with(CLOSE_TIME_OVER)
             idle = time.monotonic() - self.last_input
             if idle > settings.TERMINAL_IDLE_SECONDS:
                 return await self.close_with(CLOSE_IDLE)
             if self.last_input > self.last_activity_write:
                 await self.record_activity()
+
+    async def access_ended(self):
+        """Return whether the container's terminal access time is over.
+
+        The time is read again once it seems over, because an instructor may
+        have extended it since the socket opened.
+        """
+        if not self.container.access_ended():
+            return False
+        access_until = (
+            await Container.objects.filter(pk=self.container.pk)
+            .values_list("access_until", flat=True)
+            .aget()
+        )
+        self.container.access_until = access_until
+        return self.container.access_ended()
 
     async def record_activity(self):
         now = time.monotonic()

@@ -293,3 +293,27 @@ def make_directory(name, path, *, uid=0, gid=0, mode=0o755):
 def create_snapshot(name, snapshot):
     with translate_errors(name):
         get_client().instances.get(name).snapshots.create(snapshot, wait=True)
+
+
+def snapshot_exists(name, snapshot):
+    with translate_errors(name):
+        return get_client().instances.get(name).snapshots.exists(snapshot)
+
+
+def copy_instance(source, name, *, snapshot=None, config=None, description=""):
+    """Create the stopped instance name as a copy of source, or of its snapshot.
+
+    The copy leaves out the source's snapshots. On a copy-on-write storage
+    pool (btrfs, zfs) it takes about as long as creating from an image.
+    """
+    origin = f"{source}/{snapshot}" if snapshot else source
+    request = {
+        "name": name,
+        "source": {"type": "copy", "source": origin, "instance_only": True},
+        "description": description,
+    }
+    if config is not None:
+        request["config"] = config
+    with translate_errors(origin):
+        get_client().instances.create(request, wait=True)
+    logger.info("lxd instance created: %s as a copy of %s", name, origin)

@@ -77,6 +77,12 @@ class Container(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    access_until = models.DateTimeField(
+        _("terminal access until"),
+        null=True,
+        blank=True,
+        help_text=_("After this time no terminal may connect (an exam's deadline). Empty: no end."),
+    )
     error_message = models.TextField(_("error"), blank=True)
 
     objects = ContainerQuerySet.as_manager()
@@ -101,6 +107,9 @@ class Container(models.Model):
     @property
     def is_running(self):
         return self.status == Status.RUNNING
+
+    def access_ended(self, now=None):
+        return self.access_until is not None and (now or timezone.now()) >= self.access_until
 
 
 class ContainerEvent(models.Model):

@@ -178,6 +178,41 @@ def _discard(container, error):
     container.delete()
 
 
+class SetupFailed(ContainerError):
+    code = "setup_failed"
+
+
+def create_prepared_container(*, owner, kind, image=None, setup_script=""):
+    """Create a container and run a setup script in it as root; return it running.
+
+    Raises SetupFailed, with the script's output, when the script fails; the
+    container is deleted then, as it is on any other error.
+    """
+    from containers import checks
+
+    container = create_container(owner=owner, kind=kind, image=image)
+    if not setup_script.strip():
+        return container
+    try:
+        [result] = checks.run_checks(container, [setup_script])
+    except ContainerError:
+        delete_container(container)
+        raise
+    if not result.passed:
+        delete_container(container)
+        logger.warning(
+            "container %s: setup script failed for user %s: %s",
+            container.name,
+            owner.pk,
+            result.feedback,
+        )
+        raise SetupFailed(
+            _("The setup script failed, so the container cannot be used. Tell your "
+              "instructor. Its output was: %(output)s") % {"output": result.feedback or _("(none)")}
+        )  # fmt: skip
+    return container
+
+
 def get_or_create_sandbox(*, owner):
     """Return the owner's live sandbox and whether it was created now."""
     existing = selectors.sandbox_of(owner)
@@ -215,6 +250,80 @@ def reset_sandbox(container):
     owner = container.owner
     delete_container(container)
     return create_container(owner=owner, kind=Kind.SANDBOX, image=container.image)
+
+
+# Kills, as root, every process of the student's login sessions: those of
+# uid 1000 and, through the cgroup of the user's slice, what they started
+# with sudo or detached with setsid. System services are left running.
+END_STUDENT_PROCESSES = f"""
+systemctl kill --signal=KILL user-{STUDENT_UID}.slice 2>/dev/null
+for attempt in 1 2 3 4 5; do
+    pkill -KILL -U {STUDENT_UID} || exit 0
+    sleep 0.2
+done
+pgrep -U {STUDENT_UID} >/dev/null && exit 1
+exit 0
+"""
+
+
+def end_student_processes(container):
+    """End every process the student started in the container; raise ContainerError on failure."""
+    result = lxd.execute(container.name, ["/bin/sh", "-c", END_STUDENT_PROCESSES])
+    if result.exit_code != 0:
+        raise ContainerError(
+            _("The student's processes in container %(name)s could not be ended.")
+            % {"name": container.name}
+        )
+    logger.info("container %s: student processes ended", container.name)
+
+
+def archive_snapshot(container, snapshot, *, days):
+    """Copy a snapshot of the container to a new stopped container kept for days; return it.
+
+    The copy outlives the container, whose deletion removes its snapshots.
+    """
+    archive = Container(
+        owner=container.owner,
+        kind=container.kind,
+        image=container.image,
+        status=Status.CREATING,
+        expires_at=timezone.now() + timedelta(days=days),
+    )
+    archive.save()
+    ContainerEvent.objects.create(
+        container=archive, status=Status.CREATING, message=f"copy of {container.name}/{snapshot}"
+    )
+    try:
+        lxd.copy_instance(
+            container.name,
+            archive.name,
+            snapshot=snapshot,
+            description=f"Labsite copy of {container.name}/{snapshot}",
+        )
+    except Exception as error:
+        _discard(archive, error)
+        raise
+    set_status(archive, Status.STOPPED, message=f"copy of {container.name}/{snapshot}")
+    return archive
+
+
+def start_copy(source, *, owner, kind):
+    """Create and start a new container as a copy of the stopped container source."""
+    container = Container.objects.create(
+        owner=owner, kind=kind, image=source.image, expires_at=timezone.now() + lifetime(kind)
+    )
+    ContainerEvent.objects.create(
+        container=container, status=Status.CREATING, message=f"copy of {source.name}"
+    )
+    try:
+        lxd.copy_instance(source.name, container.name, description=f"Labsite copy of {source.name}")
+        lxd.start_instance(container.name)
+        address, host_key = _wait_until_reachable(container)
+    except Exception as error:
+        _discard(container, error)
+        raise
+    set_status(container, Status.RUNNING, ip_address=address, host_key=host_key)
+    return container
 
 
 def connect(container, *, user):

@@ -19,30 +19,13 @@ from labs.models import AttemptStatus, LaboratoryAttempt, LaboratoryTaskResult
 logger = logging.getLogger(__name__)
 
 
-class LabSetupFailed(ContainerError):
-    code = "lab_setup_failed"
-
-
 def _create_lab_container(user, lab):
-    """Create a container for the lab and run its setup script; raise LabSetupFailed on failure."""
-    container = container_services.create_container(
-        owner=user, kind=Kind.LAB, image=lab.image or settings.LXD_IMAGE
+    return container_services.create_prepared_container(
+        owner=user,
+        kind=Kind.LAB,
+        image=lab.image or settings.LXD_IMAGE,
+        setup_script=lab.setup_script,
     )
-    if not lab.setup_script.strip():
-        return container
-    try:
-        [result] = checks.run_checks(container, [lab.setup_script])
-    except ContainerError:
-        container_services.delete_container(container)
-        raise
-    if not result.passed:
-        container_services.delete_container(container)
-        logger.warning("lab %s: setup failed for user %s: %s", lab.slug, user.pk, result.feedback)
-        raise LabSetupFailed(
-            _("The lab's setup failed, so the lab cannot start. Tell your instructor. "
-              "Its output was: %(output)s") % {"output": result.feedback or _("(none)")}
-        )  # fmt: skip
-    return container
 
 
 def start_lab(*, user, lab):

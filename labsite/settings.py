@@ -309,6 +309,10 @@ SANDBOX_IDLE_MINUTES = env.int("SANDBOX_IDLE_MINUTES", default=60)
 SANDBOX_LIFETIME_HOURS = env.int("SANDBOX_LIFETIME_HOURS", default=7 * 24)
 LAB_CONTAINER_LIFETIME_HOURS = env.int("LAB_CONTAINER_LIFETIME_HOURS", default=24)
 EXAM_CONTAINER_LIFETIME_HOURS = env.int("EXAM_CONTAINER_LIFETIME_HOURS", default=12)
+# Graded exam containers are kept as stopped copies this many days, for regrading.
+EXAM_SNAPSHOT_DAYS = env.int("EXAM_SNAPSHOT_DAYS", default=30)
+EXAM_GRADING_RETRY_SECONDS = env.int("EXAM_GRADING_RETRY_SECONDS", default=30)
+EXAM_GRADING_MAX_FAILURES = env.int("EXAM_GRADING_MAX_FAILURES", default=20)
 
 # Browser terminals. See docs/terminal-protocol.md for what each one means.
 TERMINAL_GRACE_SECONDS = env.int("TERMINAL_GRACE_SECONDS", default=60)

@@ -10,6 +10,7 @@ from conftest import bearer
 from containers import lxd, ssh
 from containers import services as container_services
 from containers.models import Container, Status
+from containers.services import SetupFailed
 from labs import services
 from labs.models import AttemptStatus, Laboratory, LaboratoryAttempt, LaboratoryTask
 from labs.validation import lint_check_script, validate_lab
@@ -76,10 +77,10 @@ def test_failing_setup_shown_and_container_removed(student, lab):
     lab.setup_script = "echo 'disk full' >&2; exit 4"
     lab.save()
 
-    with pytest.raises(services.LabSetupFailed) as failure:
+    with pytest.raises(SetupFailed) as failure:
         services.start_lab(user=student, lab=lab)
 
-    assert "The lab's setup failed" in str(failure.value.message)
+    assert "The setup script failed" in str(failure.value.message)
     assert "disk full" in str(failure.value.message)
     assert not LaboratoryAttempt.objects.exists()
     assert not Container.objects.live().exists()

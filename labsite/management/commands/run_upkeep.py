@@ -9,9 +9,8 @@ from django.utils.module_loading import import_string
 logger = logging.getLogger(__name__)
 
 # Each pass is a function that takes no arguments and does one round of
-# background work. They run in this order, one after the other; the
-# exam app adds its own after the containers pass.
-UPKEEP_PASSES: list[str] = ["containers.upkeep.run"]
+# background work. They run in this order, one after the other.
+UPKEEP_PASSES: list[str] = ["containers.upkeep.run", "exams.upkeep.run"]
 
 
 class Command(BaseCommand):
