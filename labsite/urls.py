@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/", include("labs.api_urls")),
     path("api/", include("courses.api_urls")),
     path("api/", include("exams.api_urls")),
+    path("api/", include("labsite.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     # Last: any other /api/ address gets a JSON 404.

@@ -1,10 +1,19 @@
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from labsite.dashboard import dashboard_for
 
 
+@require_safe
 def home(request):
-    return render(request, "labsite/home.html")
+    """Show a signed-in user's dashboard, or the landing page to a visitor."""
+    if not request.user.is_authenticated:
+        return render(request, "labsite/home.html")
+
+    dashboard = dashboard_for(request.user)
+    return render(request, "labsite/home.html", {"dashboard": dashboard})
 
 
 def api_not_found(request):
