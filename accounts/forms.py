@@ -38,7 +38,13 @@ class LoginForm(auth_forms.AuthenticationForm):
 
 class ProfileForm(EmailUniqueMixin, forms.ModelForm):
     preferred_language = forms.ChoiceField(
-        label=_("Preferred language"), choices=language_choices, required=False
+        label=_("Preferred language"),
+        choices=language_choices,
+        required=False,
+        help_text=_(
+            "Pages switch to it when you save and each time you log in. Browser default "
+            "follows the language set in your browser."
+        ),
     )
 
     class Meta:

@@ -1,25 +1,56 @@
 import math
 
 from axes.helpers import get_cool_off
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts import services
 from accounts.forms import LoginForm, ProfileForm, RegistrationForm
+
+
+def remember_language(response, language):
+    """Set the language cookie that LocaleMiddleware reads; "" deletes it (browser default)."""
+    if not language:
+        response.delete_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+        return
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
 
 
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # A user without a preference keeps the language chosen on this browser.
+        if form.get_user().preferred_language:
+            remember_language(response, form.get_user().preferred_language)
+        return response
 
 
 class LogoutView(auth_views.LogoutView):
@@ -68,7 +99,16 @@ def profile(request):
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Your profile was saved."))
-        return redirect("accounts:profile")
+        # A whole-page reload, also for HTMX, shows the message and a new language.
+        if request.htmx:
+            response = HttpResponseClientRedirect(reverse("accounts:profile"))
+        else:
+            response = redirect("accounts:profile")
+        # Only a changed preference touches the cookie, so saving a new name
+        # keeps the language picked in the page header.
+        if "preferred_language" in form.changed_data:
+            remember_language(response, form.cleaned_data["preferred_language"])
+        return response
 
     template = "accounts/profile.html#profile-form" if request.htmx else "accounts/profile.html"
     return render(request, template, {"form": form})
