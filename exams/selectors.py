@@ -7,8 +7,11 @@ from exams.models import AttemptStatus, Exam, ExamAttempt, ExamTaskResult
 
 def active_exams_for(user):
     """Return active exams with the user's attempt count as attempts_used."""
-    return Exam.objects.active().annotate(
-        attempts_used=Count("attempts", filter=Q(attempts__user=user))
+    # Django leaves Meta.ordering out of queries with GROUP BY, so order here.
+    return (
+        Exam.objects.active()
+        .annotate(attempts_used=Count("attempts", filter=Q(attempts__user=user)))
+        .order_by("title", "id")
     )
 
 
