@@ -18,6 +18,7 @@ urlpatterns = [
     path("sandbox/", include("containers.urls")),
     path("lessons/", include("courses.urls")),
     path("labs/", include("labs.urls")),
+    path("exams/", include("exams.urls")),
     path("api/", include("labs.api_urls")),
     path("api/", include("courses.api_urls")),
     path("api/", include("exams.api_urls")),
