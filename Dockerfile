@@ -6,8 +6,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
+# bash-static is the shell that check scripts run with inside containers
+# (CHECK_BASH_PATH); git and openssh-client fetch the lessons repository.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends nodejs npm git openssh-client \
+    && apt-get install -y --no-install-recommends nodejs npm git openssh-client bash-static \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
@@ -20,8 +22,14 @@ COPY . .
 RUN SECRET_KEY=collectstatic-only DATABASE_URL=sqlite://:memory: \
     python manage.py collectstatic --noinput
 
-RUN useradd --system --home-dir /app labsite && mkdir -p /app/var && chown labsite /app/var
+# A fixed uid, so that files mounted from the host (compose.yaml's ./secrets)
+# can be given to it: chown 10001 on the host.
+RUN useradd --system --uid 10001 --home-dir /app labsite \
+    && mkdir -p /app/var && chown labsite /app/var
 USER labsite
 
 EXPOSE 8000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "labsite.asgi:application"]
+# --proxy-headers takes the client address and scheme from the proxy's
+# X-Forwarded-For and X-Forwarded-Proto. Only a proxy that overwrites
+# X-Forwarded-For may reach this port (docs/deployment.md).
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", "labsite.asgi:application"]
