@@ -174,12 +174,6 @@ def labs_completed(user):
     ]
 
 
-def exam_results_path(attempt_id):
-    # NOTE: a plain path because the exam pages have no URL name yet; use
-    # reverse("exams:results", args=[attempt_id]) once exams/urls.py names it.
-    return f"/exams/attempts/{attempt_id}/results/"
-
-
 def exam_results(user):
     attempts = (
         ExamAttempt.objects.filter(user=user).select_related("exam").order_by("-started_at", "-id")
@@ -199,7 +193,9 @@ def exam_results(user):
             percent=attempt.percent,
             passed=attempt.passed,
             results_url=(
-                None if attempt.status == ExamStatus.IN_PROGRESS else exam_results_path(attempt.pk)
+                None
+                if attempt.status == ExamStatus.IN_PROGRESS
+                else reverse("exams:results", args=[attempt.pk])
             ),
         )
         for attempt in attempts
