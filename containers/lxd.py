@@ -297,23 +297,38 @@ def create_snapshot(name, snapshot):
 
 def snapshot_exists(name, snapshot):
     with translate_errors(name):
-        return get_client().instances.get(name).snapshots.exists(snapshot)
+        instance = get_client().instances.get(name)
+    try:
+        with translate_errors(f"{name}/{snapshot}"):
+            instance.snapshots.get(snapshot)
+    except LXDNotFound:
+        return False
+    return True
 
 
-def copy_instance(source, name, *, snapshot=None, config=None, description=""):
+def copy_instance(source, name, *, snapshot=None, description=""):
     """Create the stopped instance name as a copy of source, or of its snapshot.
 
-    The copy leaves out the source's snapshots. On a copy-on-write storage
-    pool (btrfs, zfs) it takes about as long as creating from an image.
+    The copy gets the source's profiles, config and devices, because LXD's
+    API copies only the disk (the lxc client copies the rest itself), and
+    none of its snapshots. On a copy-on-write storage pool (btrfs, zfs) it
+    takes about as long as creating from an image.
     """
     origin = f"{source}/{snapshot}" if snapshot else source
-    request = {
-        "name": name,
-        "source": {"type": "copy", "source": origin, "instance_only": True},
-        "description": description,
-    }
-    if config is not None:
-        request["config"] = config
     with translate_errors(origin):
+        instance = get_client().instances.get(source)
+        request = {
+            "name": name,
+            "source": {"type": "copy", "source": origin, "instance_only": True},
+            "profiles": instance.profiles,
+            # volatile keys (MAC address, id map) are LXD's own; the copy gets new ones.
+            "config": {
+                key: value
+                for key, value in instance.config.items()
+                if not key.startswith("volatile.")
+            },
+            "devices": instance.devices,
+            "description": description,
+        }
         get_client().instances.create(request, wait=True)
     logger.info("lxd instance created: %s as a copy of %s", name, origin)

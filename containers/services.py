@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from containers import lxd, selectors, ssh
+from containers import checks, lxd, selectors, ssh
 from containers.errors import ContainerError
 from containers.models import Container, ContainerEvent, Kind, Status
 
@@ -188,8 +188,6 @@ def create_prepared_container(*, owner, kind, image=None, setup_script=""):
     Raises SetupFailed, with the script's output, when the script fails; the
     container is deleted then, as it is on any other error.
     """
-    from containers import checks
-
     container = create_container(owner=owner, kind=kind, image=image)
     if not setup_script.strip():
         return container
@@ -252,27 +250,37 @@ def reset_sandbox(container):
     return create_container(owner=owner, kind=Kind.SANDBOX, image=container.image)
 
 
-# Kills, as root, every process of the student's login sessions: those of
-# uid 1000 and, through the cgroup of the user's slice, what they started
-# with sudo or detached with setsid. System services are left running.
+# Kills every process of the student's login sessions: those of uid 1000
+# and, through the cgroup of the user's slice, what they started with sudo
+# or detached with setsid. System services are left running. Commands are
+# named by absolute path, because a student with sudo may change PATH's
+# directories, but not without changing the image's own binaries.
 END_STUDENT_PROCESSES = f"""
-systemctl kill --signal=KILL user-{STUDENT_UID}.slice 2>/dev/null
+/usr/bin/systemctl kill --signal=KILL user-{STUDENT_UID}.slice 2>/dev/null
 for attempt in 1 2 3 4 5; do
-    pkill -KILL -U {STUDENT_UID} || exit 0
-    sleep 0.2
+    /usr/bin/pkill -KILL -U {STUDENT_UID} || exit 0
+    /usr/bin/sleep 0.2
 done
-pgrep -U {STUDENT_UID} >/dev/null && exit 1
+/usr/bin/pgrep -U {STUDENT_UID} >/dev/null && exit 1
 exit 0
 """
 
 
 def end_student_processes(container):
     """End every process the student started in the container; raise ContainerError on failure."""
-    result = lxd.execute(container.name, ["/bin/sh", "-c", END_STUDENT_PROCESSES])
-    if result.exit_code != 0:
+    with ssh.connect(
+        container.ip_address, user=checks.CHECK_USER, host_key=container.host_key
+    ) as connection:
+        result = connection.run(
+            f"exec /usr/bin/env -i PATH={checks.CHECK_PATH} /bin/sh -s",
+            stdin=END_STUDENT_PROCESSES.encode(),
+            timeout=30,
+            max_output=4096,
+        )
+    if result.exit_status != 0:
         raise ContainerError(
-            _("The student's processes in container %(name)s could not be ended.")
-            % {"name": container.name}
+            _("The student's processes in container %(name)s could not be ended: %(output)s")
+            % {"name": container.name, "output": result.stdout.decode(errors="replace")[-500:]}
         )
     logger.info("container %s: student processes ended", container.name)
 

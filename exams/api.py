@@ -12,10 +12,10 @@ from containers.workers import run_blocking
 from exams import selectors, services
 from exams.models import AttemptStatus, ExamAttempt
 from exams.serializers import (
-    AttemptSerializer,
+    ExamAttemptSerializer,
     ExamDetailSerializer,
+    ExamResultsSerializer,
     ExamSerializer,
-    ResultsSerializer,
 )
 from labsite.api import error_body
 
@@ -39,12 +39,12 @@ def _attempt_in_progress_response(attempt):
         _("You have an attempt at this exam in progress. Continue it instead."),
         "attempt_in_progress",
     )
-    body["attempt"] = AttemptSerializer(attempt).data
+    body["attempt"] = ExamAttemptSerializer(attempt).data
     return Response(body, status=status.HTTP_409_CONFLICT)
 
 
 class StartExamView(AsyncAPIView):
-    @extend_schema(request=None, responses={201: AttemptSerializer})
+    @extend_schema(request=None, responses={201: ExamAttemptSerializer})
     async def post(self, request, exam_id):
         exam = await sync_to_async(selectors.get_active_exam)(request.user, exam_id)
         try:
@@ -53,7 +53,7 @@ class StartExamView(AsyncAPIView):
             return await sync_to_async(_attempt_in_progress_response)(running.attempt)
         except services.ExamUnavailable as refusal:
             raise exceptions.PermissionDenied(refusal.message, refusal.code) from refusal
-        data = await sync_to_async(lambda: AttemptSerializer(attempt).data)()
+        data = await sync_to_async(lambda: ExamAttemptSerializer(attempt).data)()
         return Response(data, status=status.HTTP_201_CREATED)
 
 
@@ -73,7 +73,7 @@ def _results_response(user, attempt_id):
     attempt = selectors.get_attempt_for_user(user, attempt_id)
     graded = attempt.status == AttemptStatus.GRADED
     return Response(
-        ResultsSerializer(attempt).data,
+        ExamResultsSerializer(attempt).data,
         status=status.HTTP_200_OK if graded else status.HTTP_202_ACCEPTED,
     )
 
@@ -81,7 +81,7 @@ def _results_response(user, attempt_id):
 class SubmitExamView(AsyncAPIView):
     @extend_schema(
         request=None,
-        responses={200: ResultsSerializer, 202: ResultsSerializer},
+        responses={200: ExamResultsSerializer, 202: ExamResultsSerializer},
         description=(
             "Grades the caller's attempt in progress and returns its results (200). A "
             "submitted attempt is not graded again: its results are returned. 202 means the "
@@ -97,6 +97,6 @@ class SubmitExamView(AsyncAPIView):
 
 
 class AttemptResultsView(APIView):
-    @extend_schema(responses={200: ResultsSerializer, 202: ResultsSerializer})
+    @extend_schema(responses={200: ExamResultsSerializer, 202: ExamResultsSerializer})
     def get(self, request, attempt_id):
         return _results_response(request.user, attempt_id)

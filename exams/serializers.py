@@ -50,7 +50,7 @@ class ExamDetailSerializer(ExamSerializer):
         return ExamTaskSerializer(self.context["tasks"], many=True).data
 
 
-class AttemptSerializer(serializers.ModelSerializer):
+class ExamAttemptSerializer(serializers.ModelSerializer):
     container = serializers.PrimaryKeyRelatedField(read_only=True)
     seconds_left = serializers.SerializerMethodField()
 
@@ -77,7 +77,7 @@ class AttemptSerializer(serializers.ModelSerializer):
         return attempt.seconds_left() if attempt.is_in_progress else 0
 
 
-class TaskResultSerializer(serializers.ModelSerializer):
+class ExamTaskResultSerializer(serializers.ModelSerializer):
     title = serializers.CharField(source="task.title")
     max_points = serializers.IntegerField(source="task.points")
 
@@ -86,11 +86,11 @@ class TaskResultSerializer(serializers.ModelSerializer):
         fields = ["task", "title", "passed", "points_awarded", "max_points", "feedback"]
 
 
-class ResultsSerializer(AttemptSerializer):
+class ExamResultsSerializer(ExamAttemptSerializer):
     tasks = serializers.SerializerMethodField()
 
-    class Meta(AttemptSerializer.Meta):
-        fields = [*AttemptSerializer.Meta.fields, "tasks"]
+    class Meta(ExamAttemptSerializer.Meta):
+        fields = [*ExamAttemptSerializer.Meta.fields, "tasks"]
 
     def get_tasks(self, attempt) -> list[dict]:
-        return TaskResultSerializer(attempt.current_results(), many=True).data
+        return ExamTaskResultSerializer(attempt.current_results(), many=True).data

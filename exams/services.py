@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from containers import checks, lxd
@@ -88,7 +89,7 @@ def check_can_start(user, exam, now=None):
     if not exam.has_opened(now):
         raise ExamUnavailable(
             _("This exam opens at %(time)s.")
-            % {"time": timezone.localtime(exam.available_from).strftime("%Y-%m-%d %H:%M")},
+            % {"time": date_format(timezone.localtime(exam.available_from), "DATETIME_FORMAT")},
             "exam_not_open_yet",
         )
     if not exam.is_open(now):
@@ -276,6 +277,12 @@ def _record_failure(attempt_id, error):
         attempt.save(
             update_fields=["status", "grading_failures", "grading_error", "grading_failed_at"]
         )
+        if attempt.container is not None:
+            # The container holds the student's work until a grading succeeds.
+            keep_until = attempt.grading_failed_at + timedelta(days=settings.EXAM_SNAPSHOT_DAYS)
+            Container.objects.filter(pk=attempt.container.pk, expires_at__lt=keep_until).update(
+                expires_at=keep_until
+            )
     logger.warning(
         "exam grading failed: attempt=%s failures=%d: %s",
         attempt_id,
@@ -309,6 +316,16 @@ def _remove_container(attempt):
         logger.exception(
             "exam container clean-up failed: attempt=%s container=%s", attempt.pk, container.name
         )
+
+
+def retry_grading(attempt):
+    """Let the upkeep process grade a failed attempt again, with its failure count reset."""
+    updated = ExamAttempt.objects.filter(pk=attempt.pk, status=AttemptStatus.ERROR).update(
+        grading_failures=0, grading_failed_at=None
+    )
+    if not updated:
+        raise AttemptClosed(_("Only an attempt whose grading failed can be graded again."))
+    logger.info("exam grading retry requested: attempt=%s", attempt.pk)
 
 
 def finish_graded(attempt):

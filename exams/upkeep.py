@@ -50,7 +50,8 @@ def retry_gradings():
     for attempt in failed.union(stale):
         # The wait after a failure grows with their number: 1, 2, 3 ... intervals.
         wait = timedelta(seconds=settings.EXAM_GRADING_RETRY_SECONDS * attempt.grading_failures)
-        if attempt.status == AttemptStatus.ERROR and attempt.grading_failed_at + wait > now:
+        failed_at = attempt.grading_failed_at
+        if attempt.status == AttemptStatus.ERROR and failed_at and failed_at + wait > now:
             continue
         logger.info(
             "upkeep: grading attempt %s again (status %s, %d failures)",

@@ -67,8 +67,10 @@ HOST_PACKAGES=(
     openssl openssh-client curl ca-certificates
 )
 
+# libpam-systemd puts each SSH login in a cgroup of the user's slice, so ending an
+# exam kills what the student started, with sudo and setsid included.
 IMAGE_PACKAGES=(
-    systemd-sysv systemd-resolved udev dbus
+    systemd-sysv systemd-resolved udev dbus libpam-systemd
     openssh-server sudo
     bash-completion less nano vim-tiny man-db manpages
     procps iproute2 iputils-ping netbase curl ca-certificates tzdata
@@ -381,12 +383,14 @@ PROJECT_FEATURES=(
     features.networks=false
 )
 
-# restricted=true blocks privileged and nested containers, raw LXC settings and host
-# devices. "isolated" also requires security.idmap.isolated, so every container gets
-# its own range of host user ids.
+# restricted=true blocks privileged and nested containers, raw LXC settings, host
+# devices and snapshots. "isolated" also requires security.idmap.isolated, so every
+# container gets its own range of host user ids. Snapshots are allowed again because
+# exam grading keeps one of each exam container.
 PROJECT_RESTRICTIONS=(
     restricted=true
     restricted.containers.privilege=isolated
+    restricted.snapshots=allow
     "restricted.networks.access=$NETWORK"
 )
 
