@@ -88,7 +88,7 @@ def check_can_start(user, exam, now=None):
         raise ExamUnavailable(_("This exam is not open."), "exam_inactive")
     if not exam.has_opened(now):
         raise ExamUnavailable(
-            _("This exam opens at %(time)s.")
+            _("This exam opens at %(time)s, so it cannot be started yet.")
             % {"time": date_format(timezone.localtime(exam.available_from), "DATETIME_FORMAT")},
             "exam_not_open_yet",
         )

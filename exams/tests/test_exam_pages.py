@@ -174,7 +174,10 @@ def test_inactive_exam_is_404(client, student, exam):
 
 def test_detail_shows_why_start_is_refused(client, student, exam):
     cases = [
-        ({"available_from": NOW + timedelta(days=1)}, "This exam opens at 2030-01-06 14:30."),
+        (
+            {"available_from": NOW + timedelta(days=1)},
+            "This exam opens at Jan. 6, 2030, 2:30 p.m., so it cannot be started yet.",
+        ),
         (
             {"available_from": NOW - timedelta(days=2), "available_until": NOW - timedelta(days=1)},
             "This exam has closed.",
