@@ -1,4 +1,4 @@
-"""Validation of a lab by its own solutions, in a throwaway container.
+"""Validation of a lab or an exam by its own solutions, in a throwaway container.
 
 The container is set up as for a student. Then every check must fail, every
 solution must succeed, and every check must pass. Every check must still
@@ -10,6 +10,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from containers import checks
@@ -51,8 +52,9 @@ class TaskReport:
 
 
 @dataclass
-class LabReport:
-    lab: object
+class ValidationReport:
+    # A Laboratory or an Exam: both have slug, image, setup_script and tasks.
+    subject: object
     tasks: list = field(default_factory=list)
     error: str = ""
 
@@ -80,30 +82,39 @@ def lint_check_script(script):
 
 
 def validate_lab(lab, *, owner):
-    """Validate a lab in a throwaway container owned by owner; return a LabReport."""
-    tasks = list(lab.tasks.all())
-    report = LabReport(
-        lab=lab,
+    """Validate a lab in a throwaway container owned by owner; return a ValidationReport."""
+    return validate_tasks(lab, owner=owner, kind=Kind.LAB)
+
+
+def validate_tasks(subject, *, owner, kind):
+    """Validate the tasks of a lab or an exam in a throwaway container of that kind.
+
+    The container belongs to owner and is deleted afterwards. Returns a
+    ValidationReport, whose error contains any LXD or SSH failure.
+    """
+    tasks = list(subject.tasks.all())
+    report = ValidationReport(
+        subject=subject,
         tasks=[TaskReport(task, warnings=lint_check_script(task.check_script)) for task in tasks],
     )
     container = None
     try:
         container = container_services.create_container(
-            owner=owner, kind=Kind.LAB, image=lab.image or None
+            owner=owner, kind=kind, image=subject.image or None
         )
-        _run_steps(lab, container, tasks, report)
+        _run_steps(subject, container, tasks, report)
     except ContainerError as error:
         report.error = str(error.message)
     finally:
         if container is not None:
             container_services.delete_container(container)
-    logger.info("lab validated: %s ok=%s", lab.slug, report.ok)
+    logger.info("%s validated: %s ok=%s", kind, subject.slug, report.ok)
     return report
 
 
-def _run_steps(lab, container, tasks, report):
-    if lab.setup_script.strip():
-        [setup] = checks.run_checks(container, [lab.setup_script])
+def _run_steps(subject, container, tasks, report):
+    if subject.setup_script.strip():
+        [setup] = checks.run_checks(container, [subject.setup_script])
         if not setup.passed:
             report.error = _("The setup script failed: %(output)s") % {"output": setup.feedback}
             return
@@ -140,8 +151,12 @@ def describe(report):
     lines = []
     if report.error:
         lines.append(
-            _("Lab %(lab)s: validation failed: %(error)s")
-            % {"lab": report.lab.slug, "error": report.error}
+            _("%(kind)s %(slug)s: validation failed: %(error)s")
+            % {
+                "kind": capfirst(report.subject._meta.verbose_name),
+                "slug": report.subject.slug,
+                "error": report.error,
+            }
         )
     for task_report in report.tasks:
         steps = [
