@@ -1,8 +1,9 @@
-from django.urls import path
+from django.urls import include, path
 
 from exams import api
 
 urlpatterns = [
+    path("", include("exams.admin_api_urls")),
     path("exams", api.ExamListView.as_view(), name="api-exams"),
     path("exams/<int:exam_id>", api.ExamDetailView.as_view(), name="api-exam"),
     path("exams/<int:exam_id>/start", api.StartExamView.as_view(), name="api-exam-start"),
