@@ -5,6 +5,7 @@ from django.core.management import call_command
 
 from accounts.models import User
 from courses.models import Module, Theme
+from exams.models import Exam
 
 pytestmark = pytest.mark.django_db
 
@@ -49,3 +50,17 @@ def test_sample_course_has_no_problems(state_dir):
 
     assert ": " not in output.split("Sample course:")[0]  # no problem lines before the summary
     assert "0 removed" in output
+
+
+def test_load_demo_loads_sample_exam_once(state_dir):
+    first_output = run_load_demo()
+    exam = Exam.objects.get()
+    tasks = list(exam.tasks.values_list("pk", "order", "title", "check_script"))
+
+    second_output = run_load_demo()
+
+    assert "Sample exams loaded or updated: server-handover." in first_output
+    assert second_output.strip() == "Demo content is up to date; nothing changed."
+    assert list(Exam.objects.values_list("pk", "slug")) == [(exam.pk, "server-handover")]
+    assert list(exam.tasks.values_list("pk", "order", "title", "check_script")) == tasks
+    assert 4 <= len(tasks) <= 5

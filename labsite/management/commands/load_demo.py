@@ -10,6 +10,7 @@ from accounts import services as account_services
 from accounts.models import User
 from courses.models import LessonSync
 from courses.sync import sync_lessons
+from exams.loading import ExamFileInvalid, load_exam_folder
 from labs.loading import LabFileInvalid, load_lab_folder
 
 EXAMPLES = Path(settings.BASE_DIR) / "examples"
@@ -19,14 +20,15 @@ DEMO_STUDENT = "demo"
 class Command(BaseCommand):
     help = (
         "Load the demo content from examples/: the sample course (synced from a git "
-        "repository made from examples/course), and a demo student. Running it again "
-        "changes nothing when the examples did not change."
+        "repository made from examples/course), the sample labs and exam, and a demo "
+        "student. Running it again changes nothing when the examples did not change."
     )
 
     def handle(self, *args, **options):
         changes = [
             self.load_course(),
             self.load_labs(),
+            self.load_exams(),
             self.create_demo_student(),
         ]
 
@@ -56,12 +58,19 @@ class Command(BaseCommand):
         return True
 
     def load_labs(self):
+        return self.load_folder("labs", load_lab_folder, LabFileInvalid)
+
+    def load_exams(self):
+        return self.load_folder("exams", load_exam_folder, ExamFileInvalid)
+
+    def load_folder(self, name, load, invalid_error):
+        """Load examples/<name> with load; return whether anything changed."""
         try:
-            changed = load_lab_folder(EXAMPLES / "labs")
-        except LabFileInvalid as error:
+            changed = load(EXAMPLES / name)
+        except invalid_error as error:
             raise CommandError(str(error)) from error
         if changed:
-            self.stdout.write(f"Sample labs loaded or updated: {', '.join(changed)}.")
+            self.stdout.write(f"Sample {name} loaded or updated: {', '.join(changed)}.")
         return bool(changed)
 
     def create_demo_student(self):
