@@ -34,6 +34,14 @@ class ExamTaskInline(admin.StackedInline):
     ordering = ["order"]
     fields = ["order", "title", "points", "description", "check_script", "solution_script"]
 
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a task deletes the students' results for it, so an exam
+        # that has attempts keeps its tasks. Their check scripts may change,
+        # and a regrade applies the change.
+        if obj is not None and obj.attempts.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
 
 @admin.register(Exam)
 class ExamAdmin(admin.ModelAdmin):

@@ -165,6 +165,19 @@ def test_saving_task_that_cannot_fail_warns(client, instructor):
     ) in message_texts(response)
 
 
+def test_tasks_of_attempted_exam_cannot_be_deleted(client, instructor, exam, running_attempt):
+    other = Exam.objects.create(title="Networking", slug="networking", duration_minutes=20)
+    ExamTask.objects.create(exam=other, order=1, title="Ping", check_script="true")
+    client.force_login(instructor)
+
+    attempted = client.get(f"/admin/exams/exam/{exam.pk}/change/")
+    fresh = client.get(f"/admin/exams/exam/{other.pk}/change/")
+
+    assert 'name="tasks-0-title"' in attempted.text
+    assert 'name="tasks-0-DELETE"' not in attempted.text
+    assert 'name="tasks-0-DELETE"' in fresh.text
+
+
 def test_student_cannot_open_exam_admin(client, student, exam):
     client.force_login(student)
 
