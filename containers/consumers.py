@@ -121,15 +121,16 @@ class TerminalConsumer(AsyncWebsocketConsumer):
 
     async def attach_session(self, container):
         """Attach to the requested session or open a new shell; return the output to replay."""
+        loop = asyncio.get_running_loop()
         self.queue = asyncio.Queue()
-        self.sink = terminal.Sink(asyncio.get_running_loop(), self.queue, self.shell_ended)
+        self.sink = terminal.Sink(loop, self.queue, self.shell_ended)
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         session_id = query.get("session", [""])[0]
         session = terminal.find_session(session_id, user_id=self.user_id, container_id=container.pk)
         if session is None:
             try:
                 session = await asyncio.to_thread(
-                    terminal.TerminalSession.open, container, user_id=self.user_id
+                    terminal.TerminalSession.open, container, user_id=self.user_id, loop=loop
                 )
             except ContainerError as error:
                 logger.warning(

@@ -1,14 +1,20 @@
 """Terminal sessions: an SSH shell on a PTY that WebSocket consumers attach to.
 
 A session outlives its WebSocket for a grace period, so a client that lost
-its connection reattaches to the same shell. One reader thread per session
-copies output from SSH into the attached consumer's queue, and stops
-reading while the consumer has too much output unacknowledged. SSH's own
-flow control then stops the program that floods the screen.
+its connection reattaches to the same shell. The session reads SSH output
+on the asyncio event loop that opened it: the loop watches the descriptor of
+the shell's channel and calls the session when output is buffered. Output
+goes to the attached consumer's queue and into a replay buffer. While the
+consumer has too much output unacknowledged, the session takes its reader
+off the loop, and SSH's own flow control then stops the program that floods
+the screen. While no consumer is attached, the session keeps reading, into
+the replay buffer only.
 
-Sessions live in this process's memory. With several Daphne processes, a
-reconnect reaches the same process only when the load balancer keeps the
-client on it.
+A session is bound to the event loop it was opened on, and only consumers
+on that loop attach to it. Daphne runs one event loop per process, so that
+is every consumer of the process. Sessions live in this process's memory.
+With several Daphne processes, a reconnect reaches the same process only
+when the load balancer keeps the client on it.
 """
 
 import asyncio
@@ -26,6 +32,8 @@ logger = logging.getLogger(__name__)
 MIN_COLS, MAX_COLS = 10, 500
 MIN_ROWS, MAX_ROWS = 5, 200
 READ_SIZE = 65536
+# Seconds end() waits for the event loop to take the session's reader off.
+STOP_READING_TIMEOUT = 5
 
 _sessions: dict[str, "TerminalSession"] = {}
 _sessions_lock = threading.Lock()
@@ -39,10 +47,13 @@ def clamp_size(cols, rows):
 
 
 def find_session(session_id, *, user_id, container_id):
-    """Return the live session with this id if it belongs to the user and container."""
+    """Return the live session with this id if it belongs to the user and container.
+
+    Call it on an event loop. A session bound to another event loop is not returned.
+    """
     with _sessions_lock:
         session = _sessions.get(session_id)
-    if session is None or session.ended:
+    if session is None or session.ended or session.loop is not asyncio.get_running_loop():
         return None
     if session.user_id != user_id or session.container_id != container_id:
         return None
@@ -55,51 +66,52 @@ def sessions_of_container(container_id):
 
 
 class Sink:
-    """The output target of a session: an attached consumer's queue on its event loop."""
+    """The output target of a session: an attached consumer's queue on the session's loop."""
 
     def __init__(self, loop, queue, on_end):
         self.loop = loop
         self.queue = queue
-        self.on_end = on_end  # called on the loop when the shell ends by itself
+        # Called on the loop when the shell ends by itself or another consumer attaches.
+        self.on_end = on_end
 
     def put(self, chunk):
-        self._call(self.queue.put_nowait, chunk)
+        self.queue.put_nowait(chunk)
 
     def end(self):
-        self._call(self.on_end)
-
-    def _call(self, function, *args):
-        try:
-            self.loop.call_soon_threadsafe(function, *args)
-        except RuntimeError:
-            # The loop is closed: the consumer and its socket are gone.
-            logger.debug("terminal output dropped: the consumer's event loop is closed")
+        self.on_end()
 
 
 class TerminalSession:
-    """One shell in one container, for one user."""
+    """One shell in one container, for one user, read on one event loop."""
 
-    def __init__(self, *, container, user_id, connection, shell, recorder=None):
+    def __init__(self, *, container, user_id, connection, shell, loop, recorder=None):
         self.id = secrets.token_urlsafe(18)
         self.container_id = container.pk
         self.container_name = container.name
         self.user_id = user_id
+        self.loop = loop
         self.ended = False
         self._connection = connection
         self._shell = shell
+        # Creating the descriptor here, in the opening thread, keeps the
+        # channel's pipe setup off the event loop.
+        self._fileno = shell.fileno()
         self._recorder = recorder
         self._replay = bytearray()
         self._sink = None
         self._unacknowledged = 0
         self._detached_at = None
-        self._flow = threading.Condition()
-        self._reader = threading.Thread(
-            target=self._read_output, name=f"terminal-{container.name}", daemon=True
-        )
+        # Whether the session's reader is on the loop. Changed on the loop only.
+        self.reading = False
+        # Guards `ended`, which end() sets from other threads.
+        self._end_lock = threading.Lock()
 
     @classmethod
-    def open(cls, container, *, user_id, cols=80, rows=24):
-        """Open a shell as the student account; blocking, so call it from a thread."""
+    def open(cls, container, *, user_id, loop, cols=80, rows=24):
+        """Open a shell as the student account and read its output on loop.
+
+        It blocks while SSH connects, so call it from a thread.
+        """
         connection = ssh.connect(
             container.ip_address,
             user="student",
@@ -125,11 +137,13 @@ class TerminalSession:
             user_id=user_id,
             connection=connection,
             shell=shell,
+            loop=loop,
             recorder=recorder,
         )
         with _sessions_lock:
             _sessions[session.id] = session
-        session._reader.start()
+        # Output that arrives before a consumer attaches goes to the replay.
+        loop.call_soon_threadsafe(session._resume_reading)
         logger.info(
             "terminal opened: session=%s container=%s user=%s",
             session.id[:8],
@@ -138,48 +152,48 @@ class TerminalSession:
         )
         return session
 
-    # Called from the event loop.
+    # Called on the session's event loop.
 
     def attach(self, sink):
         """Deliver output to sink from now on; return the recent output to replay."""
-        with self._flow:
-            previous, self._sink = self._sink, sink
-            replay = bytes(self._replay)
-            # The replay goes out first and the client acknowledges it too.
-            self._unacknowledged = len(replay)
-            self._detached_at = None
-            self._flow.notify_all()
+        if sink.loop is not self.loop:
+            raise RuntimeError(
+                f"Terminal session {self.id[:8]} is bound to another event loop than the "
+                "sink's: attach it on the loop that opened it."
+            )
+        previous, self._sink = self._sink, sink
+        replay = bytes(self._replay)
+        # The replay goes out first and the client acknowledges it too.
+        self._unacknowledged = len(replay)
+        self._detached_at = None
+        self._apply_flow_control()
         if previous is not None:
             previous.end()
         return replay
 
     def detach(self, sink):
         """Stop delivering to sink; the shell keeps running until expire_if_detached."""
-        with self._flow:
-            if self._sink is not sink:
-                return
-            self._sink = None
-            self._unacknowledged = 0
-            self._detached_at = time.monotonic()
-            self._flow.notify_all()
+        if self._sink is not sink:
+            return
+        self._sink = None
+        self._unacknowledged = 0
+        self._detached_at = time.monotonic()
+        self._apply_flow_control()
 
     def acknowledge(self, count):
-        with self._flow:
-            self._unacknowledged = max(0, self._unacknowledged - count)
-            if self._unacknowledged < settings.TERMINAL_LOW_WATERMARK:
-                self._flow.notify_all()
+        self._unacknowledged = max(0, self._unacknowledged - count)
+        self._apply_flow_control()
+
+    # Blocking; call from a thread.
 
     def expire_if_detached(self):
-        with self._flow:
-            detached_at = self._detached_at
+        detached_at = self._detached_at
         if (
             detached_at is not None
             and time.monotonic() - detached_at >= settings.TERMINAL_GRACE_SECONDS
         ):
             logger.info("terminal grace period over: session=%s", self.id[:8])
             self.end()
-
-    # Blocking; call from a thread.
 
     def send_input(self, data):
         self._shell.send(data)
@@ -202,12 +216,126 @@ class TerminalSession:
             self._recorder.resize(cols, rows)
 
     def end(self):
-        """Close the shell and the SSH connection; sshd hangs up the shell's processes."""
-        with self._flow:
-            if self.ended:
+        """Close the shell and the SSH connection; sshd hangs up the shell's processes.
+
+        Waits until the event loop has taken the session's reader off, so
+        that the loop never watches the descriptor of a closed channel.
+        """
+        if not self._mark_ended():
+            return
+        self._stop_reading_from_thread()
+        self._close()
+
+    # Reading, on the session's event loop.
+
+    def _read_output(self):
+        """Read buffered output. The loop calls this while the channel's descriptor is readable."""
+        if self.ended:
+            self._pause_reading()
+            return
+        try:
+            # paramiko keeps the descriptor readable exactly while the channel
+            # buffers output or has reached its end, and only this method
+            # reads the channel, so recv() returns at once.
+            chunk = self._shell.recv(READ_SIZE)
+            if chunk:
+                self._deliver(chunk)
                 return
+        except Exception:
+            # Caught broadly because a reader that raises stays on the loop
+            # and would be called again and again.
+            logger.exception("terminal output failed: session=%s", self.id[:8])
+        self._end_on_loop()
+
+    def _deliver(self, chunk):
+        # NOTE: the recorder writes each chunk to its file here, on the event
+        # loop, so a slow recordings disk delays every terminal of the process.
+        if self._recorder is not None:
+            self._recorder.output(chunk)
+        self._remember(chunk)
+        if self._sink is None:
+            return
+        self._sink.put(chunk)
+        self._unacknowledged += len(chunk)
+        if self._unacknowledged > settings.TERMINAL_HIGH_WATERMARK:
+            self._pause_reading()
+
+    def _remember(self, chunk):
+        self._replay += chunk
+        excess = len(self._replay) - settings.TERMINAL_REPLAY_BYTES
+        if excess > 0:
+            # Cut at a line start where possible, so the replay begins cleanly.
+            newline = self._replay.find(b"\n", excess)
+            del self._replay[: newline + 1 if 0 <= newline < excess + 4096 else excess]
+
+    def _apply_flow_control(self):
+        """Resume reading below the low watermark or with no sink, pause above the high one."""
+        if self._sink is None or self._unacknowledged < settings.TERMINAL_LOW_WATERMARK:
+            self._resume_reading()
+        elif self._unacknowledged > settings.TERMINAL_HIGH_WATERMARK:
+            self._pause_reading()
+
+    def _resume_reading(self):
+        if not self.reading and not self.ended:
+            self.loop.add_reader(self._fileno, self._read_output)
+            self.reading = True
+
+    def _pause_reading(self):
+        if self.reading:
+            self.loop.remove_reader(self._fileno)
+            self.reading = False
+
+    # Ending.
+
+    def _mark_ended(self):
+        """Set ended and return whether this call set it."""
+        with self._end_lock:
+            if self.ended:
+                return False
             self.ended = True
-            self._flow.notify_all()
+            return True
+
+    def _end_on_loop(self):
+        """End the session because the shell exited or its channel closed."""
+        if not self._mark_ended():
+            return
+        self._pause_reading()
+        if self._sink is not None:
+            self._sink.end()
+        # Closing joins paramiko's thread and writes the recording's row, so
+        # it runs in a thread.
+        closing = self.loop.run_in_executor(None, self._close)
+        closing.add_done_callback(self._log_close_failure)
+
+    def _stop_reading_from_thread(self):
+        try:
+            on_loop = asyncio.get_running_loop() is self.loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop or not self.loop.is_running():
+            # No other thread polls the loop's selector now, so it may be changed here.
+            self._pause_reading()
+            return
+        removed = threading.Event()
+
+        def pause():
+            self._pause_reading()
+            removed.set()
+
+        try:
+            self.loop.call_soon_threadsafe(pause)
+        except RuntimeError:
+            # The loop closed meanwhile, and its selector with it.
+            return
+        if not removed.wait(STOP_READING_TIMEOUT):
+            logger.warning(
+                "terminal reader removal timed out after %s s, closing the channel anyway: "
+                "session=%s",
+                STOP_READING_TIMEOUT,
+                self.id[:8],
+            )
+
+    def _close(self):
         with _sessions_lock:
             _sessions.pop(self.id, None)
         self._shell.close()
@@ -221,48 +349,11 @@ class TerminalSession:
             self.user_id,
         )
 
-    # The reader thread.
-
-    def _read_output(self):
-        try:
-            while not self.ended:
-                chunk = self._shell.recv(READ_SIZE)
-                if not chunk:
-                    break
-                self._deliver(chunk)
-        except Exception:
-            if not self.ended:
-                logger.exception("terminal output failed: session=%s", self.id[:8])
-        with self._flow:
-            sink = None if self.ended else self._sink
-        if sink is not None:
-            sink.end()
-        self.end()
-
-    def _deliver(self, chunk):
-        if self._recorder is not None:
-            self._recorder.output(chunk)
-        with self._flow:
-            self._remember(chunk)
-            # Wait while the client is behind, unless it went away.
-            while (
-                self._sink is not None
-                and not self.ended
-                and self._unacknowledged > settings.TERMINAL_HIGH_WATERMARK
-            ):
-                self._flow.wait(timeout=1)
-            if self._sink is None or self.ended:
-                return
-            self._unacknowledged += len(chunk)
-            self._sink.put(chunk)
-
-    def _remember(self, chunk):
-        self._replay += chunk
-        excess = len(self._replay) - settings.TERMINAL_REPLAY_BYTES
-        if excess > 0:
-            # Cut at a line start where possible, so the replay begins cleanly.
-            newline = self._replay.find(b"\n", excess)
-            del self._replay[: newline + 1 if 0 <= newline < excess + 4096 else excess]
+    def _log_close_failure(self, future):
+        if not future.cancelled() and future.exception() is not None:
+            logger.error(
+                "terminal close failed: session=%s", self.id[:8], exc_info=future.exception()
+            )
 
 
 async def expire_later(session):

@@ -68,6 +68,9 @@ class Client:
         self.communicator = communicator
         self.output = bytearray()
         self.status = None
+        # With acknowledging off, the client counts output in `pending` instead.
+        self.acknowledging = True
+        self.pending = 0
 
     @classmethod
     async def open(cls, path, *, cookie=None, origin=ORIGIN):
@@ -85,13 +88,26 @@ class Client:
             return message
         if message.get("bytes") is not None:
             self.output += message["bytes"]
-            await self.ack(len(message["bytes"]))
+            if self.acknowledging:
+                await self.ack(len(message["bytes"]))
+            else:
+                self.pending += len(message["bytes"])
         else:
             self.status = json.loads(message["text"])
         return message
 
     async def ack(self, count):
         await self.communicator.send_to(text_data=json.dumps({"type": "ack", "bytes": count}))
+
+    async def drain(self, quiet=0.5, timeout=10):
+        """Read messages until none arrives for quiet seconds."""
+        # receive_nothing waits without cancelling the application, which a
+        # timeout of receive_output would do.
+        deadline = time.monotonic() + timeout
+        while not await self.communicator.receive_nothing(timeout=quiet):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"output still arriving after {timeout} s")
+            await self.next_message()
 
     async def expect_status(self, kind, timeout=10):
         deadline = time.monotonic() + timeout
@@ -122,6 +138,14 @@ class Client:
                 raise AssertionError(f"{expected!r} not in output: {bytes(self.output[-500:])!r}")
             await self.next_message(remaining)
 
+    async def read_until_length(self, length, timeout=10):
+        deadline = time.monotonic() + timeout
+        while len(self.output) < length:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"{len(self.output)} bytes of output, expected {length}")
+            await self.next_message(remaining)
+
     async def resize(self, cols, rows):
         await self.communicator.send_to(
             text_data=json.dumps({"type": "resize", "cols": cols, "rows": rows})
@@ -137,6 +161,30 @@ async def connect_as(user, container, **query):
     client = await Client.open(f"/ws/terminal/{container.pk}/?{suffix}", cookie=cookie)
     await client.expect_status("connected")
     return client
+
+
+def live_session(client, user, container):
+    return terminal.find_session(
+        client.status["session"], user_id=user.pk, container_id=container.pk
+    )
+
+
+def readers_of(session):
+    """Return the descriptors that the session's event loop watches for the session."""
+    # asyncio keeps its readers in its private selector, whose map is the only record of them.
+    descriptors = []
+    for key in session.loop._selector.get_map().values():
+        reader = key.data[0]
+        if reader is not None and getattr(reader._callback, "__self__", None) is session:
+            descriptors.append(key.fd)
+    return descriptors
+
+
+async def wait_for(condition, timeout=5):
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    return condition()
 
 
 async def student_processes(instance):
@@ -209,12 +257,102 @@ async def test_flood_stopped_by_ctrl_c(shared_instance, student):
     await client.close()
 
 
+async def test_flood_paused_until_acknowledged(shared_instance, student):
+    container = await sync_to_async(make_container)(shared_instance, student)
+    client = await connect_as(student, container)
+    session = live_session(client, student, container)
+
+    await flood_until_paused(client, "yes labsite-flood\n", b"labsite-flood\r\n" * 100)
+
+    assert not session.reading
+    assert readers_of(session) == []
+    assert client.pending <= settings.TERMINAL_HIGH_WATERMARK + terminal.READ_SIZE
+    paused_at = len(client.output)
+
+    client.acknowledging = True
+    await client.ack(client.pending)
+    # More than a high watermark of output arrives only if reading resumed.
+    await client.read_until_length(paused_at + 2 * settings.TERMINAL_HIGH_WATERMARK)
+
+    await interrupt(client)
+    await client.close()
+
+
+async def test_detached_session_keeps_reading(shared_instance, student):
+    container = await sync_to_async(make_container)(shared_instance, student)
+    client = await connect_as(student, container)
+    session = live_session(client, student, container)
+    await flood_until_paused(client, "seq 1000000000\n", b"\r\n20000\r\n")
+    assert not session.reading
+    paused_at = last_number(session._replay)
+
+    await client.close(code=1006)
+
+    # Detached, the session reads without flow control, into the replay only.
+    assert await wait_for(lambda: last_number(session._replay) > paused_at)
+    assert session.reading
+    assert len(session._replay) <= settings.TERMINAL_REPLAY_BYTES
+    second = await connect_as(student, container, session=session.id)
+    assert second.status["replayed"] > 0
+    await interrupt(second)
+    await second.close()
+
+
+async def flood_until_paused(client, command, marker):
+    """Run a command that floods the terminal, then stop acknowledging until output stops."""
+    await client.type(command)
+    await client.read_until(marker)
+    client.acknowledging = False
+    await client.drain()
+
+
+async def interrupt(client):
+    """Press Ctrl-C and wait until the shell runs a command again."""
+    await client.type(b"\x03")
+    await client.type("echo done-$((6 * 7))\n")
+    await client.read_until(b"done-42\r\n")
+
+
+def last_number(replay):
+    """Return the last whole line of seq's output in the replay."""
+    return int(bytes(replay).split(b"\r\n")[-2])
+
+
+async def test_exit_closes_terminal(shared_instance, student):
+    container = await sync_to_async(make_container)(shared_instance, student)
+    client = await connect_as(student, container)
+    session = live_session(client, student, container)
+
+    await client.type("exit\n")
+
+    code, status_message = await client.expect_close()
+    assert code == 1000
+    assert status_message["reason"] == "The shell ended."
+    assert session.ended
+    assert readers_of(session) == []
+    assert await wait_for(lambda: session.id not in terminal._sessions)
+
+
+async def test_session_bound_to_its_loop(shared_instance, student):
+    container = await sync_to_async(make_container)(shared_instance, student)
+    client = await connect_as(student, container)
+
+    async def find_on_new_loop():
+        return live_session(client, student, container)
+
+    assert live_session(client, student, container) is not None
+    assert await asyncio.to_thread(asyncio.run, find_on_new_loop()) is None
+    await client.close()
+
+
 async def test_close_ends_ssh_session(shared_instance, student):
     container = await sync_to_async(make_container)(shared_instance, student)
     client = await connect_as(student, container)
+    session = live_session(client, student, container)
     await client.type("echo ready\n")
     await client.read_until(b"ready\r\n")
     assert await student_processes(shared_instance) >= 1
+    assert len(readers_of(session)) == 1
 
     await client.close(code=1001)
 
@@ -224,6 +362,7 @@ async def test_close_ends_ssh_session(shared_instance, student):
         await asyncio.sleep(0.1)
     assert await student_processes(shared_instance) == 0
     assert client.status["session"] not in terminal._sessions
+    assert readers_of(session) == []
 
 
 async def test_reconnect_reattaches_same_shell(shared_instance, student, terminal_settings):
