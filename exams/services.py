@@ -357,6 +357,9 @@ def regrade_attempt(*, attempt, requested_by):
         outcomes = checks.run_checks(copy, [task.check_script for task in tasks])
         with transaction.atomic():
             locked = _lock(attempt.pk)
+            if locked.round != attempt.round:
+                # Two regrades ran at once and the other stored its round first.
+                raise AttemptClosed(_("Another regrade of this attempt finished first."))
             old_score, old_percent = locked.score, locked.percent
             _store_round(locked, tasks, outcomes, round_number=locked.round + 1)
             ExamRegrade.objects.create(
@@ -382,14 +385,19 @@ def regrade_attempt(*, attempt, requested_by):
 
 
 def extend_attempt(*, attempt, minutes):
-    """Move the deadline of an attempt in progress later by minutes; return the attempt."""
+    """Move the deadline of an attempt in progress later by minutes; return the attempt.
+
+    The exam's window does not cap an extension.
+    """
     if minutes < 1:
         raise AttemptClosed(_("An extension must be at least one minute."))
     with transaction.atomic():
         locked = _lock(attempt.pk)
         if locked.status != AttemptStatus.IN_PROGRESS:
             raise AttemptClosed(_("Only an attempt in progress can get more time."))
-        locked.deadline += timedelta(minutes=minutes)
+        # An attempt past its deadline that the upkeep process has not yet
+        # submitted gets the minutes from now on.
+        locked.deadline = max(locked.deadline, timezone.now()) + timedelta(minutes=minutes)
         locked.extra_minutes += minutes
         locked.save(update_fields=["deadline", "extra_minutes"])
         if locked.container is not None:

@@ -272,6 +272,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status" field with their own choices; each gets a schema name.
+    "ENUM_NAME_OVERRIDES": {
+        "ContainerStatusEnum": "containers.models.Status",
+        "LabAttemptStatusEnum": "labs.models.AttemptStatus",
+        "ExamAttemptStatusEnum": "exams.models.AttemptStatus",
+    },
 }
 
 # Read by the container, terminal and lesson parts.

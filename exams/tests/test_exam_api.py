@@ -7,8 +7,17 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from conftest import bearer
+from containers.checks import CheckResult
 from containers.models import Container, Kind, Status
-from exams.models import AttemptStatus, Exam, ExamAttempt, ExamTask, ExamTaskResult
+from exams import services
+from exams.models import (
+    AttemptStatus,
+    Exam,
+    ExamAttempt,
+    ExamRegrade,
+    ExamTask,
+    ExamTaskResult,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -211,3 +220,47 @@ async def test_terminal_closed_when_access_ends(shared_instance, student, settin
     code, _status = await client.expect_close(timeout=10)
 
     assert code == 4410
+
+
+def test_extension_of_overdue_attempt_counts_from_now(student, exam):
+    attempt = ExamAttempt.objects.create(
+        user=student, exam=exam, deadline=timezone.now() - timedelta(minutes=3)
+    )
+
+    extended = services.extend_attempt(attempt=attempt, minutes=10)
+
+    assert extended.deadline > timezone.now() + timedelta(minutes=9)
+    assert extended.extra_minutes == 10
+
+
+def test_extension_refused_after_submission(student, exam):
+    attempt = graded_attempt(student, exam)
+
+    with pytest.raises(services.AttemptClosed):
+        services.extend_attempt(attempt=attempt, minutes=10)
+
+
+def test_concurrent_regrade_stores_one_round(student, instructor, exam, monkeypatch):
+    # Unit test of the bookkeeping: the containers are stand-ins, and
+    # another regrade stores its round while this one runs its checks.
+    attempt = graded_attempt(student, exam)
+    attempt.snapshot = Container.objects.create(
+        owner=student, kind=Kind.EXAM, image="x", status=Status.STOPPED
+    )
+    attempt.save()
+    deleted = []
+
+    def run_checks(container, scripts):
+        ExamAttempt.objects.filter(pk=attempt.pk).update(round=2)
+        return [CheckResult(True, "", 0.1)]
+
+    monkeypatch.setattr(services.container_services, "start_copy", lambda *a, **k: "copy")
+    monkeypatch.setattr(services.container_services, "delete_container", deleted.append)
+    monkeypatch.setattr(services.checks, "run_checks", run_checks)
+
+    with pytest.raises(services.AttemptClosed, match="Another regrade"):
+        services.regrade_attempt(attempt=attempt, requested_by=instructor)
+
+    assert deleted == ["copy"]
+    assert not ExamRegrade.objects.exists()
+    assert ExamTaskResult.objects.filter(attempt=attempt).count() == 1
