@@ -54,17 +54,26 @@ def load_lab(slug, data, *, order=0):
             setattr(lab, name, value)
         lab.save()
 
-    wanted = [
-        {field: task.get(key, 1 if key == "points" else "") for key, field in TASK_FIELDS.items()}
-        for task in data["tasks"]
-    ]
-    current = [
-        {field: getattr(task, field) for field in TASK_FIELDS.values()} for task in lab.tasks.all()
-    ]
-    if current != wanted:
-        lab.tasks.all().delete()
-        for order_number, fields in enumerate(wanted, start=1):
-            LaboratoryTask.objects.create(lab=lab, order=order_number, **fields)
+    # Tasks are matched by position and updated in place, so students'
+    # results for them stay; only tasks beyond the file's last are deleted.
+    tasks = list(lab.tasks.all())
+    for order_number, task_data in enumerate(data["tasks"], start=1):
+        fields = {
+            field: task_data.get(key, 1 if key == "points" else "")
+            for key, field in TASK_FIELDS.items()
+        }
+        fields["order"] = order_number
+        task = tasks[order_number - 1] if order_number <= len(tasks) else None
+        if task is None:
+            LaboratoryTask.objects.create(lab=lab, **fields)
+            changed = True
+        elif any(getattr(task, name) != value for name, value in fields.items()):
+            for name, value in fields.items():
+                setattr(task, name, value)
+            task.save()
+            changed = True
+    for task in tasks[len(data["tasks"]) :]:
+        task.delete()
         changed = True
     return changed
 
