@@ -47,7 +47,8 @@ def retry_gradings():
     stale = ExamAttempt.objects.filter(
         status=AttemptStatus.GRADING, submitted_at__lt=now - STALE_GRADING
     )
-    for attempt in failed.union(stale):
+    # SQLite rejects ORDER BY in the parts of a UNION, so the default ordering goes.
+    for attempt in failed.order_by().union(stale.order_by()):
         # The wait after a failure grows with their number: 1, 2, 3 ... intervals.
         wait = timedelta(seconds=settings.EXAM_GRADING_RETRY_SECONDS * attempt.grading_failures)
         failed_at = attempt.grading_failed_at
