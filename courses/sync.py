@@ -1,12 +1,13 @@
 """Lesson sync: clone or pull the lessons repository and update modules, sections and themes.
 
 The repository layout is described in docs/content.md. Each invalid file is
-reported with its path and the reason while the rest still syncs. A theme
-whose file turned invalid keeps its last good version.
+reported with its path and the reason while the rest still syncs. A theme or
+translation whose file turned invalid keeps its last good version.
 """
 
 import logging
 import os
+import posixpath
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -19,11 +20,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from courses.models import LessonSync, Module, Section, Theme
+from courses.languages import translation_languages
+from courses.models import LessonSync, Module, Section, Theme, ThemeTranslation
 
 logger = logging.getLogger(__name__)
 
 ENTRY_NAME = re.compile(r"^(?P<order>\d{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)$")
+# A translation file name puts a language code before the extension:
+# "01-where-am-i.ru.md", "module.uz.yaml".
+TRANSLATED_NAME = re.compile(r"^(?P<base>[^.]+)\.(?P<language>[a-z]{2,3}(?:-[a-z0-9]+)*)$")
 FRONT_MATTER = re.compile(r"\A---\r?\n(?P<meta>.*?)\r?\n---\r?\n?(?P<body>.*)\Z", re.DOTALL)
 # Git transports a lessons URL may use. "ext::" and other remote helpers would
 # run commands on the server.
@@ -42,12 +47,17 @@ class Entry:
     title: str = ""
     description: str = ""
     source: str = ""
+    # A module or section: language -> (title, description) from each valid
+    # module.LANG.yaml. A theme: language -> path of its translation file.
+    translations: dict = field(default_factory=dict)
+    # Languages whose metadata translation file is invalid: their stored text stays.
+    invalid_translations: set = field(default_factory=set)
 
 
 @dataclass
 class Scan:
     modules: list = field(default_factory=list)  # (Entry, [(Entry, [Entry])])
-    theme_paths: set = field(default_factory=set)  # every theme file, valid or not
+    theme_paths: set = field(default_factory=set)  # every theme and translation file
     problems: list = field(default_factory=list)
 
     def problem(self, path, message):
@@ -178,9 +188,14 @@ def parse_theme(root, path, scan):
 
 
 def _entries(root, folder, scan, *, files):
-    """Yield (Entry, path) for the numbered folders or .md files in folder, in order."""
+    """Return an Entry for each numbered folder or .md file in folder, in order.
+
+    With files, translation files such as 01-where-am-i.ru.md are not entries
+    of their own: they go into the translations of their original's Entry.
+    """
     directory = root / folder
     found = []
+    translations = []  # (base name, language, path)
     for child in sorted(directory.iterdir()):
         relative = f"{folder}/{child.name}" if folder else child.name
         if child.name.startswith(".") or child.name in ("module.yaml", "section.yaml"):
@@ -194,6 +209,13 @@ def _entries(root, folder, scan, *, files):
         is_candidate = child.is_file() and child.name.endswith(".md") if files else child.is_dir()
         if not is_candidate:
             continue
+        translated = TRANSLATED_NAME.match(name) if files else None
+        if translated is not None:
+            scan.theme_paths.add(relative)
+            if _is_translation_language(translated["language"], relative, scan):
+                name = translated["base"]
+            else:
+                continue
         match = ENTRY_NAME.match(name)
         if match is None:
             scan.problem(
@@ -202,8 +224,57 @@ def _entries(root, folder, scan, *, files):
                   "digits and dashes, such as 01-first-steps; it was skipped."),
             )  # fmt: skip
             continue
+        if translated is not None:
+            translations.append((name, translated["language"], relative))
+            continue
         found.append(Entry(path=relative, order=int(match["order"]), slug=match["slug"]))
+    _attach_translations(found, translations, scan)
     return found
+
+
+def _is_translation_language(language, path, scan):
+    """Return whether a file's language code is one that translations may use, else report it."""
+    if language in translation_languages():
+        return True
+    scan.problem(
+        path,
+        _("%(language)s is not a language that lessons are translated into; use one of "
+          "%(languages)s, or remove the language code from the name; it was skipped.")
+        % {"language": language, "languages": ", ".join(translation_languages())},
+    )  # fmt: skip
+    return False
+
+
+def _attach_translations(originals, translations, scan):
+    by_name = {posixpath.basename(entry.path)[:-3]: entry for entry in originals}
+    for name, language, path in translations:
+        original = by_name.get(name)
+        if original is None:
+            scan.problem(
+                path,
+                _("The original %(name)s.md of this translation is missing: add it, or "
+                  "rename the translation to match its original; it was skipped.")
+                % {"name": name},
+            )  # fmt: skip
+            continue
+        original.translations[language] = path
+
+
+def _read_metadata_translations(root, entry, kind, scan):
+    """Read the module.LANG.yaml or section.LANG.yaml files beside the entry's metadata."""
+    for file in sorted((root / entry.path).glob(f"{kind}.*.yaml")):
+        path = f"{entry.path}/{file.name}"
+        translated = TRANSLATED_NAME.match(file.name[: -len(".yaml")])
+        if translated is None or translated["base"] != kind:
+            continue  # e.g. module.old.backup.yaml: not a translation, like any other file
+        language = translated["language"]
+        if not _is_translation_language(language, path, scan):
+            continue
+        metadata = read_metadata(root, path, scan)
+        if metadata is None:
+            entry.invalid_translations.add(language)
+            continue
+        entry.translations[language] = metadata
 
 
 def scan_repository(root):
@@ -215,6 +286,7 @@ def scan_repository(root):
             _remember_theme_paths(root, module.path, scan)
             continue
         module.title, module.description = metadata
+        _read_metadata_translations(root, module, "module", scan)
         sections = []
         for section in _entries(root, module.path, scan, files=False):
             section_metadata = read_metadata(root, f"{section.path}/section.yaml", scan)
@@ -222,6 +294,7 @@ def scan_repository(root):
                 _remember_theme_paths(root, section.path, scan)
                 continue
             section.title, section.description = section_metadata
+            _read_metadata_translations(root, section, "section", scan)
             themes = _entries(root, section.path, scan, files=True)
             scan.theme_paths.update(theme.path for theme in themes)
             sections.append((section, _unique_slugs(themes, scan)))
@@ -281,7 +354,7 @@ def sync_lessons(*, url=None, branch=None, full=False):
         root = Path(repo.working_tree_dir)
         scan = scan_repository(root)
         with transaction.atomic():
-            rendered, removed = apply_scan(root, scan, head, changed)
+            rendered, removed = apply_scan(root, scan, head, changed, repo=repo)
     except SyncFailed as error:
         logger.warning("lesson sync failed: %s", error)
         return _finish(
@@ -307,11 +380,19 @@ def _finish(record, result, **fields):
     return record
 
 
-def apply_scan(root, scan, head, changed):
-    """Write the scanned layout to the database; return (themes rendered, themes removed)."""
-    rendered = 0
+def apply_scan(root, scan, head, changed, *, repo):
+    """Write the scanned layout to the database; return (themes rendered, themes removed).
+
+    Theme translations are counted in a log line of their own.
+    """
+    rendered = translations_rendered = 0
     kept_modules, kept_sections = set(), set()
     existing = {theme.source_path: theme for theme in Theme.objects.exclude(source_path="")}
+    translations = {
+        (translation.theme_id, translation.language): translation
+        for translation in ThemeTranslation.objects.all()
+    }
+    files = GitFiles(root=root, repo=repo, head=head, changed=changed)
     for module_entry, sections in scan.modules:
         module = _upsert(Module, {"source_path": module_entry.path}, module_entry)
         kept_modules.add(module.pk)
@@ -322,16 +403,33 @@ def apply_scan(root, scan, head, changed):
             kept_sections.add(section.pk)
             for theme_entry in themes:
                 theme = existing.get(theme_entry.path)
-                needs_render = changed is None or theme_entry.path in changed or theme is None
-                if theme is not None and not needs_render:
+                if files.needs_render(theme, theme_entry.path):
+                    theme, theme_rendered = _render_theme(files, scan, theme, section, theme_entry)
+                    rendered += theme_rendered
+                else:
                     _move_theme(theme, section, theme_entry)
-                    continue
-                if _render_theme(root, scan, theme, section, theme_entry, head):
-                    rendered += 1
+                if theme is None:
+                    continue  # a new theme whose file is invalid: its translations wait for it
+                for language, path in theme_entry.translations.items():
+                    translation = translations.get((theme.pk, language))
+                    if files.needs_render(translation, path):
+                        translations_rendered += _render_translation(
+                            files, scan, translation, theme, language, path
+                        )
 
-    removed, _details = (
+    # delete() counts the rows of every model it cascades to (progress, translations).
+    _total, deleted = (
         Theme.objects.exclude(source_path="").exclude(source_path__in=scan.theme_paths).delete()
     )
+    removed = deleted.get(Theme._meta.label, 0)
+    # A translation whose file is gone; those of removed themes went with them.
+    translations_removed, _details = ThemeTranslation.objects.exclude(
+        source_path__in=scan.theme_paths
+    ).delete()
+    logger.info(
+        "theme translations synced: %d rendered, %d removed",
+        translations_rendered, translations_removed,
+    )  # fmt: skip
     Section.objects.exclude(source_path="").exclude(pk__in=kept_sections).filter(
         themes__isnull=True
     ).delete()
@@ -349,6 +447,7 @@ def _upsert(model, lookup, entry):
         "description": entry.description,
     }
     instance = model.objects.filter(source_path=entry.path).first()
+    values["translations"] = _metadata_translations(entry, instance)
     if instance is None:
         return model.objects.create(**lookup, **values)
     for name, value in {**lookup, **values}.items():
@@ -363,10 +462,31 @@ def _move_theme(theme, section, entry):
         Theme.objects.filter(pk=theme.pk).update(section=section, order=entry.order)
 
 
-def _render_theme(root, scan, theme, section, entry, head):
-    parsed = parse_theme(root, entry.path, scan)
+def _metadata_translations(entry, instance):
+    """Return the translations value for a module or section from its scanned entry.
+
+    A language whose file is invalid keeps the text stored before; a language
+    whose file is gone is dropped.
+    """
+    translations = {
+        language: {"title": title, "description": description}
+        for language, (title, description) in entry.translations.items()
+    }
+    stored = instance.translations if instance is not None else {}
+    for language in entry.invalid_translations:
+        if language in stored:
+            translations[language] = stored[language]
+    return translations
+
+
+def _render_theme(files, scan, theme, section, entry):
+    """Save the theme from its file; return (theme or None, 1 if rendered else 0).
+
+    An invalid file leaves an existing theme as it was.
+    """
+    parsed = parse_theme(files.root, entry.path, scan)
     if parsed is None:
-        return False
+        return theme, 0
     (title, description), body = parsed
     theme = theme or Theme(source_path=entry.path)
     theme.section = section
@@ -375,9 +495,49 @@ def _render_theme(root, scan, theme, section, entry, head):
     theme.title = title
     theme.description = description
     theme.source = body
-    theme.commit = head
+    theme.commit = files.head
+    theme.source_committed_at = files.committed_at(entry.path)
     theme.save()
-    return True
+    return theme, 1
+
+
+def _render_translation(files, scan, translation, theme, language, path):
+    """Save a theme translation from its file; return 1 if rendered, else 0."""
+    parsed = parse_theme(files.root, path, scan)
+    if parsed is None:
+        return 0
+    (title, description), body = parsed
+    translation = translation or ThemeTranslation(theme=theme, language=language)
+    translation.title = title
+    translation.description = description
+    translation.source = body
+    translation.source_path = path
+    translation.commit = files.head
+    translation.source_committed_at = files.committed_at(path)
+    translation.save()
+    return 1
+
+
+@dataclass
+class GitFiles:
+    """The checkout being synced: which files changed, and when each was last committed."""
+
+    root: Path
+    repo: git.Repo
+    head: str
+    changed: set | None  # paths changed since the last sync; None renders everything
+
+    def needs_render(self, stored, path):
+        """Return whether the theme or translation stored from path must be read again."""
+        if stored is None or self.changed is None or path in self.changed:
+            return True
+        # A moved file, or a row synced before commit times were stored.
+        return stored.source_path != path or stored.source_committed_at is None
+
+    def committed_at(self, path):
+        """Return the commit time of the newest commit at head that changed path."""
+        newest = next(self.repo.iter_commits(self.head, paths=path, max_count=1), None)
+        return newest.committed_datetime if newest is not None else None
 
 
 def checkout_file(path):
