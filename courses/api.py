@@ -26,13 +26,16 @@ class ModuleDetailView(APIView):
 class LessonView(APIView):
     @extend_schema(responses={200: LessonSerializer})
     def get(self, request, theme_id):
-        theme = selectors.get_theme(theme_id)
+        """Return the lesson in the Accept-Language language when translated, else the original."""
+        theme = selectors.get_lesson(theme_id)
 
         previous, following = selectors.neighbours(theme)
         theme.done = bool(selectors.done_theme_ids(request.user, [theme.pk]))
         theme.previous = previous[0] if previous else None
         theme.next = following[0] if following else None
-        return Response(LessonSerializer(theme).data)
+        # LocaleMiddleware would otherwise set the interface language here.
+        headers = {"Content-Language": theme.language}
+        return Response(LessonSerializer(theme).data, headers=headers)
 
 
 class CompleteLessonView(APIView):

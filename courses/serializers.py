@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from courses.models import Module, Section, Theme
+from courses.models import Module, Section, Theme, TranslationStatus
 
 
 class ModuleSerializer(serializers.ModelSerializer):
@@ -53,6 +53,13 @@ class ModuleDetailSerializer(serializers.ModelSerializer):
 class LessonSerializer(serializers.ModelSerializer):
     module = serializers.IntegerField(source="section.module_id")
     section = serializers.IntegerField(source="section_id")
+    language = serializers.CharField(help_text="Language code of title, description and html.")
+    translation_status = serializers.ChoiceField(
+        choices=TranslationStatus.choices,
+        help_text="original: the request's language is the originals' language; translated; "
+        "outdated: translated, but the original changed after the translation; missing: not "
+        "translated into the request's language, so the original is returned.",
+    )
     done = serializers.BooleanField()
     previous = serializers.IntegerField(allow_null=True)
     next = serializers.IntegerField(allow_null=True)
@@ -61,5 +68,6 @@ class LessonSerializer(serializers.ModelSerializer):
         model = Theme
         fields = [
             "id", "title", "slug", "order", "description", "module", "section",
+            "language", "translation_status",
             "html", "commit", "updated_at", "done", "previous", "next",
         ]  # fmt: skip

@@ -37,7 +37,7 @@ def module_detail(request, module_id):
 @login_required
 @require_GET
 def theme_detail(request, theme_id):
-    theme = selectors.get_theme(theme_id)
+    theme = selectors.get_lesson(theme_id)
 
     previous, following = selectors.neighbours(theme)
     context = {
