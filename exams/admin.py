@@ -20,6 +20,7 @@ from containers.models import Kind
 from exams import services
 from exams.models import Exam, ExamAttempt, ExamRegrade, ExamTask, ExamTaskResult
 from labs.management.commands.validate_lab import validator_account
+from labs.translations import translated_names, translation_fieldsets
 from labs.validation import describe, lint_check_script, validate_tasks
 
 logger = logging.getLogger(__name__)
@@ -32,7 +33,22 @@ class ExamTaskInline(admin.StackedInline):
     model = ExamTask
     extra = 0
     ordering = ["order"]
-    fields = ["order", "title", "points", "description", "check_script", "solution_script"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "order",
+                    "title",
+                    "points",
+                    "description",
+                    "check_script",
+                    "solution_script",
+                ]
+            },
+        ),
+        *translation_fieldsets(["title", "description"]),
+    ]
 
     def has_delete_permission(self, request, obj=None):
         # Deleting a task deletes the students' results for it, so an exam
@@ -56,8 +72,29 @@ class ExamAdmin(admin.ModelAdmin):
     ]
     list_filter = ["is_active"]
     list_editable = ["is_active"]
-    search_fields = ["title", "slug"]
+    search_fields = ["title", *translated_names("title"), "slug"]
     prepopulated_fields = {"slug": ["title"]}
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "title",
+                    "slug",
+                    "description",
+                    "duration_minutes",
+                    "passing_score",
+                    "max_attempts",
+                    "is_active",
+                    "available_from",
+                    "available_until",
+                    "image",
+                    "setup_script",
+                ]
+            },
+        ),
+        *translation_fieldsets(["title", "description"]),
+    ]
     inlines = [ExamTaskInline]
     actions = ["validate_exams"]
 

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from accounts.permissions import IsPlatformAdmin
 from exams.models import Exam, ExamTask
+from labs.translations import translated_names
 
 
 class AdminExamTaskSerializer(serializers.ModelSerializer):
@@ -17,7 +18,9 @@ class AdminExamTaskSerializer(serializers.ModelSerializer):
             "id",
             "order",
             "title",
+            *translated_names("title"),
             "description",
+            *translated_names("description"),
             "points",
             "check_script",
             "solution_script",
@@ -34,8 +37,10 @@ class AdminExamSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "title",
+            *translated_names("title"),
             "slug",
             "description",
+            *translated_names("description"),
             "duration_minutes",
             "passing_score",
             "max_attempts",

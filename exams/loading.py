@@ -16,6 +16,10 @@ A file is named NN-slug.yaml and contains:
         solution: bash that does the task (optional, for validation and tests)
         points: 2                          # default 1
 
+Titles and descriptions may have translations beside them, keyed by a
+language code of LANGUAGES: title_uz, description_ru and so on, on the exam
+and on each task. An empty or missing translation shows the original.
+
 Loading never changes whether an exam is active or its window: instructors
 set those in the admin. Tasks are matched by position and updated in place,
 so the results that students have for them stay.
@@ -28,12 +32,20 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from exams.models import Exam, ExamTask
+from labs.translations import check_translation_keys, with_translation_keys
 
-EXAM_FIELDS = {"title": "title", "description": "description", "duration": "duration_minutes",
-               "passing_score": "passing_score", "max_attempts": "max_attempts", "image": "image",
-               "setup": "setup_script"}  # fmt: skip
-TASK_FIELDS = {"title": "title", "description": "description", "check": "check_script",
-               "solution": "solution_script", "points": "points"}  # fmt: skip
+TRANSLATED = ["title", "description"]
+EXAM_FIELDS = with_translation_keys(
+    {"title": "title", "description": "description", "duration": "duration_minutes",
+     "passing_score": "passing_score", "max_attempts": "max_attempts", "image": "image",
+     "setup": "setup_script"},
+    TRANSLATED,
+)  # fmt: skip
+TASK_FIELDS = with_translation_keys(
+    {"title": "title", "description": "description", "check": "check_script",
+     "solution": "solution_script", "points": "points"},
+    TRANSLATED,
+)  # fmt: skip
 NUMBERS = {"duration", "passing_score", "max_attempts", "points"}
 DEFAULTS = {"passing_score": 60, "max_attempts": 1, "points": 1}
 
@@ -50,10 +62,12 @@ def read_exam_file(path):
     if "duration" not in data:
         raise ExamFileInvalid(f"{path}: an exam needs a duration in minutes.")
     _check_numbers(path, data)
+    check_translation_keys(path, data, TRANSLATED, ExamFileInvalid)
     for number, task in enumerate(data["tasks"], start=1):
         if not isinstance(task, dict) or not task.get("title") or not task.get("check"):
             raise ExamFileInvalid(f"{path}: task {number} needs a title and a check script.")
         _check_numbers(f"{path}: task {number}", task)
+        check_translation_keys(f"{path}: task {number}", task, TRANSLATED, ExamFileInvalid)
     return data
 
 

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from courses.rendering import render_markdown
+from labs.translations import TranslatedText
 
 
 class ExamQuerySet(models.QuerySet):
@@ -16,7 +16,7 @@ class ExamQuerySet(models.QuerySet):
         return self.filter(is_active=True)
 
 
-class Exam(models.Model):
+class Exam(TranslatedText):
     """A timed exam: tasks solved in a fresh container and graded by check scripts."""
 
     title = models.CharField(_("title"), max_length=200)
@@ -72,10 +72,6 @@ class Exam(models.Model):
     def __str__(self):
         return self.title
 
-    def save(self, *args, **kwargs):
-        self.description_html = render_markdown(self.description)
-        super().save(*args, **kwargs)
-
     def clean(self):
         if (
             self.available_from is not None
@@ -96,7 +92,7 @@ class Exam(models.Model):
         return self.available_until is None or now < self.available_until
 
 
-class ExamTask(models.Model):
+class ExamTask(TranslatedText):
     exam = models.ForeignKey(
         Exam, on_delete=models.CASCADE, related_name="tasks", verbose_name=_("exam")
     )
@@ -126,10 +122,6 @@ class ExamTask(models.Model):
 
     def __str__(self):
         return self.title
-
-    def save(self, *args, **kwargs):
-        self.description_html = render_markdown(self.description)
-        super().save(*args, **kwargs)
 
 
 class AttemptStatus(models.TextChoices):

@@ -6,6 +6,9 @@ from exams.models import Exam, ExamAttempt, ExamTask, ExamTaskResult
 
 
 class ExamSerializer(serializers.ModelSerializer):
+    """An exam with its title in the request's language, or the original when it has none."""
+
+    title = serializers.CharField(source="translated_title", read_only=True)
     attempts_used = serializers.IntegerField(read_only=True)
     attempts_left = serializers.SerializerMethodField()
     is_open = serializers.SerializerMethodField()
@@ -34,12 +37,16 @@ class ExamSerializer(serializers.ModelSerializer):
 
 
 class ExamTaskSerializer(serializers.ModelSerializer):
+    title = serializers.CharField(source="translated_title", read_only=True)
+    description_html = serializers.CharField(source="translated_description_html", read_only=True)
+
     class Meta:
         model = ExamTask
         fields = ["id", "order", "title", "description_html", "points"]
 
 
 class ExamDetailSerializer(ExamSerializer):
+    description_html = serializers.CharField(source="translated_description_html", read_only=True)
     tasks = serializers.SerializerMethodField()
 
     class Meta(ExamSerializer.Meta):
@@ -78,7 +85,7 @@ class ExamAttemptSerializer(serializers.ModelSerializer):
 
 
 class ExamTaskResultSerializer(serializers.ModelSerializer):
-    title = serializers.CharField(source="task.title")
+    title = serializers.CharField(source="task.translated_title")
     max_points = serializers.IntegerField(source="task.points")
 
     class Meta:

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from labs.management.commands.validate_lab import validator_account
 from labs.models import Laboratory, LaboratoryAttempt, LaboratoryTask, LaboratoryTaskResult
+from labs.translations import translated_names, translation_fieldsets
 from labs.validation import describe, lint_check_script, validate_lab
 
 
@@ -10,7 +11,23 @@ class TaskInline(admin.StackedInline):
     model = LaboratoryTask
     extra = 0
     ordering = ["order"]
-    fields = ["order", "title", "points", "description", "check_script", "hint", "solution_script"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "order",
+                    "title",
+                    "points",
+                    "description",
+                    "check_script",
+                    "hint",
+                    "solution_script",
+                ]
+            },
+        ),
+        *translation_fieldsets(["title", "description", "hint"]),
+    ]
 
 
 @admin.register(Laboratory)
@@ -18,8 +35,26 @@ class LaboratoryAdmin(admin.ModelAdmin):
     list_display = ["title", "slug", "module", "is_active", "order"]
     list_filter = ["is_active", "module"]
     list_editable = ["is_active", "order"]
-    search_fields = ["title", "slug"]
+    search_fields = ["title", *translated_names("title"), "slug"]
     prepopulated_fields = {"slug": ["title"]}
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "title",
+                    "slug",
+                    "description",
+                    "image",
+                    "setup_script",
+                    "module",
+                    "is_active",
+                    "order",
+                ]
+            },
+        ),
+        *translation_fieldsets(["title", "description"]),
+    ]
     inlines = [TaskInline]
     actions = ["validate_labs"]
 

@@ -7,9 +7,15 @@ from django.db import transaction
 
 from courses.models import Module
 from labs.models import Laboratory, LaboratoryTask
+from labs.translations import check_translation_keys, translated_names, with_translation_keys
 
-TASK_FIELDS = {"title": "title", "description": "description", "check": "check_script",
-               "hint": "hint", "solution": "solution_script", "points": "points"}  # fmt: skip
+LAB_TRANSLATED = ["title", "description"]
+TASK_TRANSLATED = ["title", "description", "hint"]
+TASK_FIELDS = with_translation_keys(
+    {"title": "title", "description": "description", "check": "check_script",
+     "hint": "hint", "solution": "solution_script", "points": "points"},
+    TASK_TRANSLATED,
+)  # fmt: skip
 
 
 class LabFileInvalid(ValueError):
@@ -20,9 +26,11 @@ def read_lab_file(path):
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     if not isinstance(data, dict) or not data.get("title") or not data.get("tasks"):
         raise LabFileInvalid(f"{path}: a lab needs a title and a list of tasks.")
+    check_translation_keys(path, data, LAB_TRANSLATED, LabFileInvalid)
     for number, task in enumerate(data["tasks"], start=1):
         if not isinstance(task, dict) or not task.get("title") or not task.get("check"):
             raise LabFileInvalid(f"{path}: task {number} needs a title and a check script.")
+        check_translation_keys(f"{path}: task {number}", task, TASK_TRANSLATED, LabFileInvalid)
     return data
 
 
@@ -45,6 +53,8 @@ def load_lab(slug, data, *, order=0):
         "module": module,
         "order": order,
     }
+    for key in LAB_TRANSLATED:
+        values.update({name: data.get(name, "") for name in translated_names(key)})
     lab = Laboratory.objects.filter(slug=slug).first()
     changed = lab is None or any(getattr(lab, name) != value for name, value in values.items())
     if lab is None:

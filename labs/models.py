@@ -4,10 +4,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from courses.rendering import render_markdown
+from labs.translations import TranslatedText
 
 
-class Laboratory(models.Model):
+class Laboratory(TranslatedText):
     """A hands-on lab: tasks done in a container and checked there by scripts."""
 
     title = models.CharField(_("title"), max_length=200)
@@ -41,12 +41,8 @@ class Laboratory(models.Model):
     def __str__(self):
         return self.title
 
-    def save(self, *args, **kwargs):
-        self.description_html = render_markdown(self.description)
-        super().save(*args, **kwargs)
 
-
-class LaboratoryTask(models.Model):
+class LaboratoryTask(TranslatedText):
     lab = models.ForeignKey(
         Laboratory, on_delete=models.CASCADE, related_name="tasks", verbose_name=_("lab")
     )
@@ -62,6 +58,10 @@ class LaboratoryTask(models.Model):
         ),
     )
     hint = models.TextField(_("hint"), blank=True)
+    hint_uz = models.TextField(_("hint in Uzbek"), blank=True, help_text=_("Empty: the original."))
+    hint_ru = models.TextField(
+        _("hint in Russian"), blank=True, help_text=_("Empty: the original.")
+    )
     solution_script = models.TextField(
         _("solution script"),
         blank=True,
@@ -77,9 +77,9 @@ class LaboratoryTask(models.Model):
     def __str__(self):
         return self.title
 
-    def save(self, *args, **kwargs):
-        self.description_html = render_markdown(self.description)
-        super().save(*args, **kwargs)
+    @property
+    def translated_hint(self):
+        return self.translated("hint")
 
 
 class AttemptStatus(models.TextChoices):

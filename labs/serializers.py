@@ -4,6 +4,9 @@ from labs.models import Laboratory, LaboratoryAttempt, LaboratoryTask, Laborator
 
 
 class LabSerializer(serializers.ModelSerializer):
+    """A lab with its title in the request's language, or the original when it has none."""
+
+    title = serializers.CharField(source="translated_title", read_only=True)
     module = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
@@ -14,14 +17,17 @@ class LabSerializer(serializers.ModelSerializer):
 class TaskSerializer(serializers.ModelSerializer):
     """A task as students see it: never the check script or the solution."""
 
+    title = serializers.CharField(source="translated_title", read_only=True)
+    description_html = serializers.CharField(source="translated_description_html", read_only=True)
+
     class Meta:
         model = LaboratoryTask
         fields = ["id", "order", "title", "description_html", "points"]
 
 
-class LabDetailSerializer(serializers.ModelSerializer):
+class LabDetailSerializer(LabSerializer):
+    description_html = serializers.CharField(source="translated_description_html", read_only=True)
     tasks = TaskSerializer(many=True)
-    module = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
         model = Laboratory
