@@ -11,11 +11,14 @@ import posixpath
 import markdown
 import nh3
 from django.urls import reverse
+from markdown.extensions.toc import slugify_unicode
 
 EXTENSIONS = ["fenced_code", "attr_list", "tables", "toc", "admonition", "codehilite", "sane_lists"]
 EXTENSION_CONFIGS = {
     "codehilite": {"css_class": "highlight", "guess_lang": False},
-    "toc": {"permalink": False},
+    # Keep Cyrillic and Uzbek letters in heading ids; the default slugify drops
+    # them, leaving Russian headings with ids such as "_1".
+    "toc": {"permalink": False, "slugify": slugify_unicode},
 }
 
 ALLOWED_TAGS = {

@@ -120,3 +120,11 @@ def test_outside_images_dropped(db, src):
     html = render_markdown(f"![x]({src})", source_path="01-a/01-b/01-c.md")
 
     assert "src=" not in html
+
+
+def test_heading_ids_keep_cyrillic_letters():
+    html = render_markdown("[TOC]\n\n## Права доступа\n\n## Fayl huquqlari\n")
+
+    assert '<h2 id="права-доступа">Права доступа</h2>' in html
+    assert '<a href="#права-доступа"' in html
+    assert '<h2 id="fayl-huquqlari">Fayl huquqlari</h2>' in html
