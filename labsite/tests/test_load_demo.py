@@ -1,13 +1,19 @@
+import re
 from io import StringIO
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 
 from accounts.models import User
-from courses.models import Module, Theme
+from courses.models import Module, Section, Theme
 from exams.models import Exam
 
 pytestmark = pytest.mark.django_db
+
+SAMPLE_COURSE = Path(settings.BASE_DIR) / "examples" / "course"
+FENCED_BLOCK = re.compile(r"^```.*?^```$", re.MULTILINE | re.DOTALL)
 
 
 @pytest.fixture
@@ -50,6 +56,34 @@ def test_sample_course_has_no_problems(state_dir):
 
     assert ": " not in output.split("Sample course:")[0]  # no problem lines before the summary
     assert "0 removed" in output
+    for theme in Theme.objects.all():
+        assert sorted(theme.translations.values_list("language", flat=True)) == ["ru", "uz"], theme
+    for item in [*Module.objects.all(), *Section.objects.all()]:
+        assert sorted(item.translations) == ["ru", "uz"], item
+
+
+def code_blocks(path):
+    """Return the fenced code blocks of a Markdown file, without translatable comment lines.
+
+    A comment line ("# ...") in a block that is not runnable is an
+    instruction to the reader, which docs/content.md allows translating.
+    """
+    blocks = []
+    for block in FENCED_BLOCK.findall(path.read_text()):
+        if ".run" not in block.splitlines()[0]:
+            block = "\n".join(line for line in block.splitlines() if not line.startswith("# "))
+        blocks.append(block)
+    return blocks
+
+
+def test_sample_translations_keep_code_blocks():
+    translations = sorted(SAMPLE_COURSE.rglob("*.*.md"))
+    originals = {path.with_name(path.name.split(".")[0] + ".md") for path in translations}
+
+    assert len(translations) == 2 * len(originals)
+    for translation in translations:
+        original = translation.with_name(translation.name.split(".")[0] + ".md")
+        assert code_blocks(translation) == code_blocks(original), translation
 
 
 def test_load_demo_loads_sample_exam_once(state_dir):
