@@ -173,12 +173,20 @@ AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
 AXES_USERNAME_FORM_FIELD = "username"
 
-LANGUAGE_CODE = "en"
 LANGUAGES = [
     ("en", _("English")),
     ("uz", _("Uzbek")),
     ("ru", _("Russian")),
 ]
+# The language of a visitor who has chosen none and whose browser asks for
+# none of LANGUAGES.
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(
+        f"LANGUAGE_CODE={LANGUAGE_CODE!r} is not supported. Set it to one of: "
+        + ", ".join(code for code, name in LANGUAGES)
+        + "."
+    )
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
