@@ -26,6 +26,13 @@ def change_password(*, user, new_password):
     logger.info("password changed: user=%s", user.pk)
 
 
+def set_preferred_language(*, user, language):
+    """Store the interface language applied at each login; "" follows the browser."""
+    user.preferred_language = language
+    user.save(update_fields=["preferred_language"])
+    logger.info("preferred language set: user=%s language=%s", user.pk, language or "browser")
+
+
 def set_active(*, user, active):
     user.is_active = active
     user.save(update_fields=["is_active"])

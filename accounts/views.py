@@ -11,7 +11,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views import i18n
+from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts import services
@@ -112,6 +113,21 @@ def profile(request):
 
     template = "accounts/profile.html#profile-form" if request.htmx else "accounts/profile.html"
     return render(request, template, {"form": form})
+
+
+@require_POST
+def set_language(request):
+    """Switch the interface language of this browser, and save it on a signed-in user's profile.
+
+    Django's own view sets the language cookie and redirects to "next". The
+    saved preference is what LoginView applies on the user's other browsers.
+    """
+    response = i18n.set_language(request)
+
+    language = request.POST.get(i18n.LANGUAGE_QUERY_PARAMETER, "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        services.set_preferred_language(user=request.user, language=language)
+    return response
 
 
 def locked_out(request, response=None, credentials=None):

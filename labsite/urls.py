@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts import views as accounts_views
 from labsite import admin_views, views
 
 admin.site.site_header = _("Labsite administration")
@@ -15,7 +17,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("admin/statistics/", admin_views.statistics_page, name="admin-statistics"),
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", accounts_views.set_language, name="set_language"),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/", include("accounts.api_urls")),
     path("api/", include("containers.api_urls")),
     path("sandbox/", include("containers.urls")),
