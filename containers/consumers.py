@@ -4,13 +4,14 @@ import asyncio
 import json
 import logging
 import time
+from types import SimpleNamespace
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.websocket import still_authorized
@@ -50,6 +51,20 @@ def close_reasons():
         CLOSE_TIME_OVER: _("The exam's time is over."),
         CLOSE_SSH_FAILED: _("The connection to the container failed. Try again in a moment."),
     }
+
+
+def handshake_language(scope):
+    """Return the language that LocaleMiddleware would pick for the WebSocket handshake.
+
+    That is the language cookie, then the Accept-Language header, then
+    LANGUAGE_CODE, as for the page that opened the terminal.
+    """
+    headers = dict(scope.get("headers", []))
+    request = SimpleNamespace(
+        COOKIES=scope.get("cookies", {}),
+        META={"HTTP_ACCEPT_LANGUAGE": headers.get(b"accept-language", b"").decode("latin-1")},
+    )
+    return translation.get_language_from_request(request)
 
 
 def container_group(container_id):
@@ -249,7 +264,8 @@ class TerminalConsumer(AsyncWebsocketConsumer):
         if self.closing:
             return
         self.closing = True
-        reason = close_reasons().get(code, "")
+        with translation.override(handshake_language(self.scope)):
+            reason = close_reasons().get(code, "")
         await self.send(text_data=json.dumps({"type": "closed", "code": code, "reason": reason}))
         await self.close(code=code)
         if end_session and self.session is not None:

@@ -7,7 +7,6 @@
  *   data-terminal              marks the mount element
  *   data-container-id          the container's id (required)
  *   data-ws-path               WebSocket path, default /ws/terminal/<container id>/
- *   data-text-<name>           translated status texts, see TEXT_NAMES below
  *   [data-terminal-screen]     child element that xterm.js renders into
  *   [data-terminal-status]     child element that shows the connection status
  *   [data-terminal-login]      hidden link, shown when the server closes with 4401
@@ -30,6 +29,9 @@
  *
  * Terminals that appear later (an HTMX swap) are mounted, and those removed
  * from the page are disposed, which closes their socket and so their shell.
+ *
+ * The status texts come from Django's JavaScript catalogue (gettext and
+ * interpolate), which templates/base.html loads before this script.
  */
 (() => {
   'use strict';
@@ -52,13 +54,36 @@
   // After these codes a fresh shell is one click away.
   const OFFER_RECONNECT_CODES = [1000, 4408];
 
-  // data-text-<name> attributes of the mount element. A closed-<code> text
-  // is used when the server's "closed" message carries no reason.
-  const TEXT_NAMES = [
-    'connecting', 'connected', 'reconnecting', 'closed', 'closed-default',
-    'closed-1000', 'closed-4401', 'closed-4404', 'closed-4408', 'closed-4409',
-    'closed-4410', 'closed-4502', 'unsupported',
-  ];
+  // Why the terminal closed, by close code, for a "closed" message that
+  // carries no reason of its own. docs/terminal-protocol.md lists the codes.
+  function closeReason(code) {
+    switch (code) {
+      case 1000: return gettext('The shell ended.');
+      case 4401: return gettext('You are not logged in.');
+      case 4404: return gettext('This container does not exist or is not yours.');
+      case 4408: return gettext('There was no input for too long.');
+      case 4409: return gettext('The container is not running. Start it, then connect again.');
+      case 4410: return gettext('The exam time is over.');
+      case 4502: return gettext('The connection to the container failed.');
+      default: return gettext('The connection was closed.');
+    }
+  }
+
+  // The text of the status bar in each state of data-terminal-state.
+  function statusText(state, { attempt = 0, reason = '' } = {}) {
+    switch (state) {
+      case 'connecting': return gettext('Connecting…');
+      case 'connected': return gettext('Connected');
+      case 'reconnecting':
+        return interpolate(
+          gettext('Connection lost. Reconnecting (attempt %(attempt)s)…'), { attempt }, true
+        );
+      case 'closed': return interpolate(gettext('Closed: %(reason)s'), { reason }, true);
+      case 'unsupported':
+        return gettext('This browser cannot show the terminal. Use a current version of Firefox, Chrome, Edge or Safari.');
+      default: return state;
+    }
+  }
 
   const TERMINAL_OPTIONS = {
     allowProposedApi: false,
@@ -81,15 +106,6 @@
 
   const encoder = new TextEncoder();
   let sessions = [];
-
-  function readTexts(element) {
-    const texts = {};
-    for (const name of TEXT_NAMES) {
-      const key = 'text' + name.replace(/(^|-)([a-z0-9])/g, (match, dash, ch) => ch.toUpperCase());
-      texts[name] = element.dataset[key] || '';
-    }
-    return texts;
-  }
 
   function binaryStringToBytes(data) {
     const bytes = new Uint8Array(data.length);
@@ -148,7 +164,6 @@
     constructor(element) {
       this.element = element;
       this.containerId = String(element.dataset.containerId || '');
-      this.texts = readTexts(element);
       this.statusElement = element.querySelector('[data-terminal-status]');
       this.loginLink = element.querySelector('[data-terminal-login]');
       this.reconnectButton = element.querySelector('[data-terminal-reconnect]');
@@ -335,8 +350,7 @@
         return;
       }
 
-      const reason = (this.closedMessage && this.closedMessage.reason) ||
-        this.texts[`closed-${code}`] || this.texts['closed-default'];
+      const reason = (this.closedMessage && this.closedMessage.reason) || closeReason(code);
       this.setStatus('closed', reason);
       this.showCloseActions(code);
     }
@@ -367,15 +381,9 @@
     }
 
     setStatus(state, reason = '') {
-      let text = this.texts[state] || state;
-      if (state === 'reconnecting') {
-        text = text.replace('%(attempt)s', String(this.attempt));
-      } else if (state === 'closed') {
-        text = text.replace('%(reason)s', reason);
-      }
       this.element.dataset.terminalState = state;
       if (this.statusElement) {
-        this.statusElement.textContent = text;
+        this.statusElement.textContent = statusText(state, { attempt: this.attempt, reason });
       }
     }
 
