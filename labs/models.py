@@ -90,11 +90,21 @@ class AttemptStatus(models.TextChoices):
 
 class LaboratoryAttempt(models.Model):
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lab_attempts"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="lab_attempts",
+        verbose_name=_("user"),
     )
-    lab = models.ForeignKey(Laboratory, on_delete=models.CASCADE, related_name="attempts")
+    lab = models.ForeignKey(
+        Laboratory, on_delete=models.CASCADE, related_name="attempts", verbose_name=_("lab")
+    )
     container = models.ForeignKey(
-        "containers.Container", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "containers.Container",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("container"),
     )
     started_at = models.DateTimeField(_("started"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
@@ -119,8 +129,15 @@ class LaboratoryAttempt(models.Model):
 
 
 class LaboratoryTaskResult(models.Model):
-    attempt = models.ForeignKey(LaboratoryAttempt, on_delete=models.CASCADE, related_name="results")
-    task = models.ForeignKey(LaboratoryTask, on_delete=models.CASCADE, related_name="results")
+    attempt = models.ForeignKey(
+        LaboratoryAttempt,
+        on_delete=models.CASCADE,
+        related_name="results",
+        verbose_name=_("attempt"),
+    )
+    task = models.ForeignKey(
+        LaboratoryTask, on_delete=models.CASCADE, related_name="results", verbose_name=_("task")
+    )
     passed = models.BooleanField(_("passed"), default=False)
     feedback = models.TextField(_("feedback"), blank=True)
     checked_at = models.DateTimeField(_("checked"), null=True, blank=True)
