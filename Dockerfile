@@ -7,9 +7,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # bash-static is the shell that check scripts run with inside containers
-# (CHECK_BASH_PATH); git and openssh-client fetch the lessons repository.
+# (CHECK_BASH_PATH); git and openssh-client fetch the lessons repository;
+# gettext compiles the translations.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends nodejs npm git openssh-client bash-static \
+    && apt-get install -y --no-install-recommends nodejs npm git openssh-client bash-static gettext \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
@@ -18,9 +19,12 @@ RUN pip install --no-cache-dir -r requirements.txt \
     && npm ci --no-audit --no-fund --loglevel=error
 
 COPY . .
-# collectstatic needs settings but no secrets; the key below never serves.
-RUN SECRET_KEY=collectstatic-only DATABASE_URL=sqlite://:memory: \
-    python manage.py collectstatic --noinput
+# collectstatic and compilemessages need settings but no secrets; the key
+# below never serves.
+RUN SECRET_KEY=build-only DATABASE_URL=sqlite://:memory: \
+    python manage.py collectstatic --noinput \
+    && SECRET_KEY=build-only DATABASE_URL=sqlite://:memory: \
+    python manage.py compilemessages --ignore=node_modules
 
 # A fixed uid, so that files mounted from the host (compose.yaml's ./secrets)
 # can be given to it: chown 10001 on the host.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what Labsite needs into this checkout: a Python virtual environment
-# with requirements-dev.txt and the npm packages of package.json. Safe to run
-# again: each step is skipped while its input file is unchanged.
+# with requirements-dev.txt, the npm packages of package.json and the
+# compiled translations. Safe to run again: each step is skipped while its
+# input file is unchanged.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -68,5 +69,20 @@ if [ ! -x /bin/bash-static ]; then
     say "installing bash-static"
     apt-get update -qq && apt-get install -y -qq bash-static >/dev/null
 fi
+
+# The interface translations: Django reads the .mo files that msgfmt
+# compiles from locale/*/LC_MESSAGES/*.po. makemessages needs gettext too.
+if ! command -v msgfmt >/dev/null; then
+    say "installing gettext"
+    apt-get update -qq && apt-get install -y -qq gettext >/dev/null
+fi
+for po in locale/*/LC_MESSAGES/*.po; do
+    [ -e "$po" ] || continue
+    mo=${po%.po}.mo
+    if [ ! -e "$mo" ] || [ "$po" -nt "$mo" ]; then
+        msgfmt --check-format --output-file="$mo" "$po"
+        say "compiled $mo"
+    fi
+done
 
 mkdir -p "$ROOT/var"

@@ -1,0 +1,100 @@
+"""Messages of Django, REST framework and Simple JWT that Labsite shows to people.
+
+Django 5.2's Uzbek catalogues leave many of these untranslated or write oʻ
+and gʻ with an ASCII apostrophe, and REST framework 3.18 and Simple JWT 5.5
+ship no Uzbek catalogue at all. Listing a message here makes makemessages
+copy it into locale/, and the catalogues of LOCALE_PATHS take precedence
+over those of installed apps, so Labsite's translation is the one shown.
+Nothing imports this module. Each msgid must equal the library's own,
+character for character, so the apostrophes of Django's "didn't" and
+"can't" are U+2019 here too.
+"""
+
+from django.utils.translation import gettext_noop, ngettext_lazy
+
+MESSAGES = [
+    # REST framework: rest_framework/exceptions.py
+    gettext_noop("A server error occurred."),
+    gettext_noop("Invalid input."),
+    gettext_noop("Malformed request."),
+    gettext_noop("Incorrect authentication credentials."),
+    gettext_noop("Authentication credentials were not provided."),
+    gettext_noop("You do not have permission to perform this action."),
+    gettext_noop("Not found."),
+    gettext_noop('Method "{method}" not allowed.'),
+    gettext_noop("Could not satisfy the request Accept header."),
+    gettext_noop('Unsupported media type "{media_type}" in request.'),
+    gettext_noop("Request was throttled."),
+    gettext_noop("Expected available in {wait} second."),
+    gettext_noop("Expected available in {wait} seconds."),
+    # REST framework: rest_framework/fields.py, serializers.py, pagination.py
+    gettext_noop("This field is required."),
+    gettext_noop("This field may not be null."),
+    gettext_noop("This field may not be blank."),
+    gettext_noop("Not a valid string."),
+    gettext_noop("Must be a valid boolean."),
+    gettext_noop("Ensure this field has no more than {max_length} characters."),
+    gettext_noop("Ensure this field has at least {min_length} characters."),
+    gettext_noop("Enter a valid email address."),
+    gettext_noop("A valid integer is required."),
+    gettext_noop("Ensure this value is less than or equal to {max_value}."),
+    gettext_noop("Ensure this value is greater than or equal to {min_value}."),
+    gettext_noop("Datetime has wrong format. Use one of these formats instead: {format}."),
+    gettext_noop('"{input}" is not a valid choice.'),
+    gettext_noop('Expected a list of items but got type "{input_type}".'),
+    gettext_noop("Invalid data. Expected a dictionary, but got {datatype}."),
+    gettext_noop("Invalid page."),
+    # Simple JWT: rest_framework_simplejwt/authentication.py, tokens.py, exceptions.py
+    gettext_noop("Authorization header must contain two space-delimited values"),
+    gettext_noop("Given token not valid for any token type"),
+    gettext_noop("Token contained no recognizable user identification"),
+    gettext_noop("User not found"),
+    gettext_noop("User is inactive"),
+    gettext_noop("Token is expired"),
+    gettext_noop("Token is invalid"),
+    gettext_noop("Token is invalid or expired"),
+    gettext_noop("Token has wrong type"),
+    # Django: forms and the auth forms and validators of the account pages
+    gettext_noop("Select a valid choice. %(value)s is not one of the available choices."),
+    gettext_noop("Password"),
+    gettext_noop("Password confirmation"),
+    gettext_noop("Enter the same password as before, for verification."),
+    gettext_noop("The two password fields didn’t match."),  # noqa: RUF001
+    gettext_noop(
+        "Please enter a correct %(username)s and password. Note that both fields may be "
+        "case-sensitive."
+    ),
+    gettext_noop("This account is inactive."),
+    gettext_noop("Old password"),
+    gettext_noop("New password"),
+    gettext_noop("New password confirmation"),
+    gettext_noop("Your old password was entered incorrectly. Please enter it again."),
+    gettext_noop(
+        "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ "
+        "characters."
+    ),
+    gettext_noop("The password is too similar to the %(verbose_name)s."),
+    gettext_noop("Your password can’t be too similar to your other personal information."),  # noqa: RUF001
+    gettext_noop("This password is too common."),
+    gettext_noop("Your password can’t be a commonly used password."),  # noqa: RUF001
+    gettext_noop("This password is entirely numeric."),
+    gettext_noop("Your password can’t be entirely numeric."),  # noqa: RUF001
+]
+
+PLURAL_MESSAGES = [
+    ngettext_lazy(
+        "This password is too short. It must contain at least %d character.",
+        "This password is too short. It must contain at least %d characters.",
+        "count",
+    ),
+    ngettext_lazy(
+        "Your password must contain at least %(min_length)d character.",
+        "Your password must contain at least %(min_length)d characters.",
+        "count",
+    ),
+    ngettext_lazy(
+        "Ensure this value has at most %(limit_value)d character (it has %(show_value)d).",
+        "Ensure this value has at most %(limit_value)d characters (it has %(show_value)d).",
+        "limit_value",
+    ),
+]
