@@ -1,11 +1,12 @@
 """Uzbek and Russian texts of labs and exams beside their English originals.
 
-The original title, description and hint are written in LANGUAGE_CODE
-(English). Each translation language has a blank column of its own beside
-the original (title_uz, description_ru, hint_ru, ...) that instructors fill
-in the admin or in YAML files. Students read the column of their active
-language, and the original where that column is empty. Descriptions are
-Markdown, rendered to HTML on save once per language.
+The original title, description and hint are written in English, whatever
+LANGUAGE_CODE a site sets for its visitors. Each translation language has
+a blank column of its own beside the original (title_uz, description_ru,
+hint_ru, ...) that instructors fill in the admin or in YAML files.
+Students read the column of their active language, and the original where
+that column is empty. Descriptions are Markdown, rendered to HTML on save
+once per language.
 """
 
 from django.db import models
@@ -14,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from courses.rendering import render_markdown
 
-# Codes of LANGUAGES other than LANGUAGE_CODE, with the name of the admin
+# Codes of LANGUAGES other than English, with the name of the admin
 # fieldset that contains their columns.
 # NOTE: adding a language to LANGUAGES needs columns for it here, in the
 # models that have hints, and a migration.

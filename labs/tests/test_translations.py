@@ -43,7 +43,7 @@ def read_in(client, language, url):
 
 
 def test_translation_languages_match_settings():
-    others = [code for code, _name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
+    others = [code for code, _name in settings.LANGUAGES if code != "en"]
 
     assert list(TRANSLATION_LANGUAGES) == others
 
@@ -55,6 +55,16 @@ def test_description_rendered_per_language(lab):
     assert lab.description_html_uz == "<p><strong>Qaydlar</strong> yozing.</p>"
     assert lab.description_html_ru == ""
     assert task.description_html_uz == "<p><code>notes.txt</code> faylini yarating.</p>"
+
+
+@pytest.mark.parametrize("site_language", ["en", "ru"])
+def test_original_shown_for_english_whatever_site_language(lab, settings, site_language):
+    settings.LANGUAGE_CODE = site_language
+
+    with translation.override("en"):
+        assert lab.translated_title == "Notes"
+    with translation.override("ru"):
+        assert lab.translated_title == "Заметки"
 
 
 @pytest.mark.parametrize(
