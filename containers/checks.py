@@ -16,6 +16,10 @@ student did in the container, so it:
 - reads the verdict from a line that carries a random marker made for this
   run, printed after the script by the runner itself. The script runs with
   standard input from /dev/null, so nothing it starts can read the marker.
+
+The one variable a script gets beyond PATH, HOME, LANG and TERM is
+LABSITE_LANG: the code of the student's language in LANGUAGES (en, uz, ru),
+so that its feedback can be in that language.
 """
 
 import functools
@@ -27,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from containers import lxd, ssh
@@ -64,13 +69,40 @@ def _bash_binary(path):
     return Path(path).read_bytes()
 
 
-def run_checks(container, scripts):
+def check_language(owner, *, requester=None):
+    """Return the language code for LABSITE_LANG in the checks of the owner's work.
+
+    When the owner is the requester, that is the language of the pages they
+    are reading. Otherwise (the platform grades, an admin presses Check) it
+    is the owner's preferred language, and LANGUAGE_CODE when they chose none.
+    """
+    if requester is not None and requester.pk == owner.pk:
+        candidates = [translation.get_language(), owner.preferred_language]
+    else:
+        candidates = [owner.preferred_language]
+    for candidate in candidates:
+        if not candidate:
+            continue
+        try:
+            return translation.get_supported_language_variant(candidate)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
+
+
+def run_checks(container, scripts, *, language=None):
     """Run each script in the container as root and return one CheckResult per script.
 
-    Raises ContainerError (SSH or LXD) when the container cannot be reached.
-    A script that fails, times out or floods output gives a failed result,
-    not an error.
+    language is a code of LANGUAGES that the scripts get as LABSITE_LANG and
+    in which the runner words its own feedback; None is LANGUAGE_CODE.
+    Raises ValueError for another code, and ContainerError (SSH or LXD) when
+    the container cannot be reached. A script that fails, times out or floods
+    output gives a failed result, not an error.
     """
+    language = language or settings.LANGUAGE_CODE
+    # The code goes into a shell command line, so only the known codes pass.
+    if language not in dict(settings.LANGUAGES):
+        raise ValueError(f"{language!r} is not a language code of LANGUAGES.")
     directory = f"/run/labsite-check-{secrets.token_hex(8)}"
     bash = f"{directory}/bash"
     # The shell goes in through LXD's file API while SSH connects: together
@@ -85,7 +117,8 @@ def run_checks(container, scripts):
             raise
     with connection:
         try:
-            return [_run_one(connection, bash, script) for script in scripts]
+            with translation.override(language):
+                return [_run_one(connection, bash, script, language) for script in scripts]
         finally:
             connection.run(f"rm -rf {directory}", timeout=10, max_output=4096)
 
@@ -95,11 +128,11 @@ def _copy_bash(name, directory, bash):
     lxd.push_file(name, bash, _bash_binary(settings.CHECK_BASH_PATH), mode=0o700)
 
 
-def _run_one(connection, bash, script):
+def _run_one(connection, bash, script, language):
     marker = f"LABSITE-VERDICT-{secrets.token_hex(16)}"
     command = (
         f"exec /usr/bin/env -i PATH={CHECK_PATH} HOME=/root LANG=C.UTF-8 TERM=dumb "
-        f"{bash} --noprofile --norc -c '{WRAPPER}'"
+        f"LABSITE_LANG={language} {bash} --noprofile --norc -c '{WRAPPER}'"
     )
     started = time.monotonic()
     result = connection.run(

@@ -8,6 +8,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from containers import checks
 from containers.workers import run_blocking
 from exams import selectors, services
 from exams.models import AttemptStatus, ExamAttempt
@@ -92,7 +93,9 @@ class SubmitExamView(AsyncAPIView):
     async def post(self, request, exam_id):
         attempt = await sync_to_async(_attempt_to_submit)(request.user, exam_id)
         if attempt.status != AttemptStatus.GRADED:
-            await run_blocking(services.submit_attempt, attempt=attempt)
+            # _attempt_to_submit returns only the requester's own attempts.
+            language = checks.check_language(request.user, requester=request.user)
+            await run_blocking(services.submit_attempt, attempt=attempt, language=language)
         return await sync_to_async(_results_response)(request.user, attempt.pk)
 
 

@@ -165,11 +165,12 @@ def _lock(attempt_id, *, skip_locked=False):
     )
 
 
-def submit_attempt(*, attempt, auto=False):
+def submit_attempt(*, attempt, auto=False, language=None):
     """End an attempt in progress and grade it; return the attempt as it is afterwards.
 
     Submitting an attempt that was submitted already grades nothing again.
-    auto marks a submission by the platform after the deadline.
+    auto marks a submission by the platform after the deadline. language is
+    passed on to grade_attempt.
     """
     with transaction.atomic():
         locked = _lock(attempt.pk)
@@ -187,12 +188,14 @@ def submit_attempt(*, attempt, auto=False):
                 locked.user_id,
                 locked.auto_submitted,
             )
-    return grade_attempt(attempt.pk)
+    return grade_attempt(attempt.pk, language=language)
 
 
-def grade_attempt(attempt_id, *, wait=True):
+def grade_attempt(attempt_id, *, wait=True, language=None):
     """Grade an attempt that waits to be graded; return it. Any other attempt is returned as is.
 
+    language is the LABSITE_LANG of the check scripts, from
+    checks.check_language; None gives the student's preferred language.
     With wait=False an attempt that another process is grading right now is
     skipped and None is returned. On an SSH or LXD failure the attempt gets
     status error and the upkeep process tries again later.
@@ -202,7 +205,7 @@ def grade_attempt(attempt_id, *, wait=True):
             attempt = _lock(attempt_id, skip_locked=not wait)
             if attempt is None or attempt.status not in WAITING_TO_BE_GRADED:
                 return attempt
-            _grade_locked(attempt)
+            _grade_locked(attempt, language or checks.check_language(attempt.user))
     except ContainerError as error:
         _record_failure(attempt_id, error)
         return ExamAttempt.objects.get(pk=attempt_id)
@@ -210,7 +213,7 @@ def grade_attempt(attempt_id, *, wait=True):
     return attempt
 
 
-def _grade_locked(attempt):
+def _grade_locked(attempt, language):
     container = attempt.container
     if container is None or container.status in (Status.DELETING, Status.DELETED):
         message = _(
@@ -226,7 +229,8 @@ def _grade_locked(attempt):
         lxd.create_snapshot(container.name, SNAPSHOT)
 
     tasks = list(attempt.exam.tasks.all())
-    outcomes = checks.run_checks(container, [task.check_script for task in tasks])
+    scripts = [task.check_script for task in tasks]
+    outcomes = checks.run_checks(container, scripts, language=language)
     _store_round(attempt, tasks, outcomes, round_number=attempt.round + 1)
     logger.info(
         "exam graded: attempt=%s user=%s round=%d score=%s/%s",
@@ -336,12 +340,15 @@ def finish_graded(attempt):
 def regrade_attempt(*, attempt, requested_by):
     """Grade a copy of the attempt's snapshot with the exam's current check scripts.
 
+    The scripts get the student's preferred language as LABSITE_LANG, not
+    the language of whoever requested the regrade.
+
     The results of earlier rounds stay; the attempt's score becomes the new
     one and an ExamRegrade row keeps both. Raises AttemptClosed when the
     attempt is not graded or has no snapshot, and ContainerError on SSH or
     LXD failures, with nothing stored.
     """
-    attempt = ExamAttempt.objects.select_related("snapshot", "exam").get(pk=attempt.pk)
+    attempt = ExamAttempt.objects.select_related("snapshot", "exam", "user").get(pk=attempt.pk)
     if attempt.status != AttemptStatus.GRADED:
         raise AttemptClosed(_("Only a graded attempt can be regraded."))
     snapshot = attempt.snapshot
@@ -354,7 +361,8 @@ def regrade_attempt(*, attempt, requested_by):
     copy = container_services.start_copy(snapshot, owner=attempt.user, kind=Kind.EXAM)
     try:
         tasks = list(attempt.exam.tasks.all())
-        outcomes = checks.run_checks(copy, [task.check_script for task in tasks])
+        scripts = [task.check_script for task in tasks]
+        outcomes = checks.run_checks(copy, scripts, language=checks.check_language(attempt.user))
         with transaction.atomic():
             locked = _lock(attempt.pk)
             if locked.round != attempt.round:

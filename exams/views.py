@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
+from containers import checks
 from containers.errors import ContainerError
 from containers.workers import run_blocking
 from exams import selectors, services
@@ -172,7 +173,8 @@ async def submit_exam(request, attempt_id):
     if attempt.user_id != user.pk:
         raise Http404
 
-    await run_blocking(services.submit_attempt, attempt=attempt)
+    language = checks.check_language(user, requester=user)
+    await run_blocking(services.submit_attempt, attempt=attempt, language=language)
 
     return redirect("exams:results", attempt_id=attempt.pk)
 

@@ -8,6 +8,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from containers import checks
 from containers.workers import run_blocking
 from labs import selectors, services
 from labs.serializers import (
@@ -59,7 +60,8 @@ class CheckAttemptView(AsyncAPIView):
             ]
             if not tasks:
                 raise exceptions.ValidationError({"task": [_("This lab has no such task.")]})
-        await run_blocking(services.check_tasks, attempt=attempt, tasks=tasks)
+        language = checks.check_language(attempt.user, requester=request.user)
+        await run_blocking(services.check_tasks, attempt=attempt, tasks=tasks, language=language)
 
         return Response(await sync_to_async(_attempt_data)(request.user, attempt.pk))
 

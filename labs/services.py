@@ -47,25 +47,30 @@ def start_lab(*, user, lab):
     return attempt
 
 
-def check_tasks(*, attempt, tasks=None):
+def check_tasks(*, attempt, tasks=None, language=None):
     """Run the check scripts of tasks (all by default) and store their results.
 
-    The attempt's row stays locked while the checks run, so two Check clicks
-    on one attempt run one after the other, never at once. On an SSH or LXD
-    failure nothing is stored and the error is raised; the attempt stays open
-    and the check can be repeated.
+    language is the LABSITE_LANG of the scripts, from checks.check_language;
+    None gives the student's preferred language. The attempt's row stays
+    locked while the checks run, so two Check clicks on one attempt run one
+    after the other, never at once. On an SSH or LXD failure nothing is
+    stored and the error is raised; the attempt stays open and the check can
+    be repeated.
     """
     with transaction.atomic():
         attempt = (
             LaboratoryAttempt.objects.select_for_update(of=("self",))
-            .select_related("container", "lab")
+            .select_related("container", "lab", "user")
             .get(pk=attempt.pk)
         )
         if attempt.status != AttemptStatus.IN_PROGRESS or attempt.container is None:
             raise ContainerError(_("This lab attempt is closed. Start the lab again to continue."))
         tasks = list(tasks if tasks is not None else attempt.lab.tasks.all())
+        language = language or checks.check_language(attempt.user)
 
-        outcomes = checks.run_checks(attempt.container, [task.check_script for task in tasks])
+        outcomes = checks.run_checks(
+            attempt.container, [task.check_script for task in tasks], language=language
+        )
 
         now = timezone.now()
         for task, outcome in zip(tasks, outcomes, strict=True):

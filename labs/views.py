@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from containers import checks
 from containers.errors import ContainerError
 from containers.workers import run_blocking
 from labs import selectors, services
@@ -73,9 +74,11 @@ async def check_attempt(request, attempt_id, task_id=None):
     if task_id is not None:
         tasks = [task for task in attempt.lab.tasks.all() if task.pk == task_id]
 
+    language = checks.check_language(attempt.user, requester=user)
+
     error = None
     try:
-        await run_blocking(services.check_tasks, attempt=attempt, tasks=tasks)
+        await run_blocking(services.check_tasks, attempt=attempt, tasks=tasks, language=language)
     except ContainerError as failure:
         logger.warning("lab check failed: attempt=%s: %s", attempt.pk, failure)
         error = failure.message

@@ -122,7 +122,47 @@ def test_environment_is_clean_and_path_fixed(instance):
     path, uid, names = result.feedback.splitlines()
     assert path == "/usr/sbin:/usr/bin:/sbin:/bin"
     assert uid == "0"
-    assert set(names.split()) <= {"PATH", "HOME", "LANG", "TERM", "PWD", "SHLVL", "_", "OLDPWD"}
+    assert set(names.split()) <= {
+        "PATH", "HOME", "LANG", "TERM", "LABSITE_LANG", "PWD", "SHLVL", "_", "OLDPWD"
+    }  # fmt: skip
+
+
+# Prints its feedback in the student's language, as docs/content.md shows.
+TRANSLATED_CHECK = """\
+case $LABSITE_LANG in
+  uz) echo "FAIL: ~/report.txt fayli yoʻq." ;;
+  ru) echo "FAIL: файла ~/report.txt нет." ;;
+  *) echo "FAIL: ~/report.txt is missing." ;;
+esac
+exit 1
+"""
+
+
+@pytest.mark.parametrize(
+    ("language", "feedback"),
+    [
+        ("uz", "FAIL: ~/report.txt fayli yoʻq."),
+        ("ru", "FAIL: файла ~/report.txt нет."),
+        ("en", "FAIL: ~/report.txt is missing."),
+        (None, "FAIL: ~/report.txt is missing."),
+    ],
+)
+def test_script_reads_labsite_lang(instance, language, feedback):
+    printed, translated = run_checks(
+        instance.container, ['echo "$LABSITE_LANG"', TRANSLATED_CHECK], language=language
+    )
+
+    assert printed.feedback == (language or "en")
+    assert translated.feedback == feedback
+    assert translated.passed is False
+
+
+@pytest.mark.parametrize("language", ["fr", "uz; reboot", "$(id)"])
+def test_unknown_language_rejected(instance, language):
+    with pytest.raises(ValueError) as error:
+        run_checks(instance.container, ["true"], language=language)
+
+    assert str(error.value) == f"{language!r} is not a language code of LANGUAGES."
 
 
 CHEATS = [
