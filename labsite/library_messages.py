@@ -79,6 +79,118 @@ MESSAGES = [
     gettext_noop("Your password can’t be a commonly used password."),  # noqa: RUF001
     gettext_noop("This password is entirely numeric."),
     gettext_noop("Your password can’t be entirely numeric."),  # noqa: RUF001
+    # Django admin: the texts of its pages and messages that Django 5.2 has
+    # no Uzbek for, leaving out password reset, which Labsite does not offer.
+    gettext_noop("Added {name} “{object}”."),
+    gettext_noop("Added."),
+    gettext_noop("Changed {fields} for {name} “{object}”."),
+    gettext_noop("Changed {fields}."),
+    gettext_noop("Deleted {name} “{object}”."),
+    gettext_noop("No fields changed."),
+    gettext_noop("Hold down “Control”, or “Command” on a Mac, to select more than one."),
+    gettext_noop("Select this object for an action - {}"),
+    gettext_noop("The {name} “{obj}” was added successfully."),
+    gettext_noop("You may edit it again below."),
+    gettext_noop("The {name} “{obj}” was added successfully. You may add another {name} below."),
+    gettext_noop("The {name} “{obj}” was changed successfully. You may edit it again below."),
+    gettext_noop("The {name} “{obj}” was added successfully. You may edit it again below."),
+    gettext_noop("The {name} “{obj}” was changed successfully. You may add another {name} below."),
+    gettext_noop(
+        "Items must be selected in order to perform actions on them. No items have been changed."
+    ),
+    gettext_noop("No action selected."),
+    gettext_noop(
+        "%(name)s with ID “%(key)s” doesn’t exist. Perhaps it was deleted?"  # noqa: RUF001
+    ),
+    gettext_noop("0 of %(cnt)s selected"),
+    gettext_noop("Change history: %s"),
+    gettext_noop("Site administration"),
+    gettext_noop("%(app)s administration"),
+    gettext_noop("Page not found"),
+    gettext_noop("We’re sorry, but the requested page could not be found."),  # noqa: RUF001
+    gettext_noop("Go"),
+    gettext_noop("Click here to select the objects across all pages"),
+    gettext_noop("Select all %(total_count)s %(module_name)s"),
+    gettext_noop("Clear selection"),
+    gettext_noop("Breadcrumbs"),
+    gettext_noop("Models in the %(name)s application"),
+    gettext_noop("You don’t have permission to view or edit anything."),  # noqa: RUF001
+    gettext_noop("Skip to main content"),
+    gettext_noop("History"),
+    gettext_noop("Hide counts"),
+    gettext_noop("Show counts"),
+    gettext_noop("Clear all filters"),
+    gettext_noop("Sorting priority: %(priority_number)s"),
+    gettext_noop("Toggle sorting"),
+    gettext_noop("Toggle theme (current theme: auto)"),
+    gettext_noop("Toggle theme (current theme: light)"),
+    gettext_noop("Toggle theme (current theme: dark)"),
+    gettext_noop(
+        "Deleting the %(object_name)s '%(escaped_object)s' would result in deleting related "
+        "objects, but your account doesn't have permission to delete the following types of "
+        "objects:"
+    ),
+    gettext_noop(
+        "Deleting the %(object_name)s '%(escaped_object)s' would require deleting the "
+        "following protected related objects:"
+    ),
+    gettext_noop(
+        'Are you sure you want to delete the %(object_name)s "%(escaped_object)s"? All of the '
+        "following related items will be deleted:"
+    ),
+    gettext_noop("Objects"),
+    gettext_noop("Yes, I’m sure"),  # noqa: RUF001
+    gettext_noop("No, take me back"),
+    gettext_noop("Delete multiple objects"),
+    gettext_noop(
+        "Deleting the selected %(objects_name)s would result in deleting related objects, but "
+        "your account doesn't have permission to delete the following types of objects:"
+    ),
+    gettext_noop(
+        "Deleting the selected %(objects_name)s would require deleting the following protected "
+        "related objects:"
+    ),
+    gettext_noop(
+        "Are you sure you want to delete the selected %(objects_name)s? All of the following "
+        "objects and their related items will be deleted:"
+    ),
+    gettext_noop(" By %(filter_title)s "),
+    gettext_noop("None available"),
+    gettext_noop("Added:"),
+    gettext_noop("Changed:"),
+    gettext_noop("Deleted:"),
+    gettext_noop("Unknown content"),
+    gettext_noop("Sidebar"),
+    gettext_noop("Start typing to filter…"),
+    gettext_noop("Filter navigation items"),
+    gettext_noop("Date/time"),
+    gettext_noop("User"),
+    gettext_noop("Action"),
+    gettext_noop(
+        "This object doesn’t have a change history. It probably wasn’t added via this admin "  # noqa: RUF001
+        "site."
+    ),
+    gettext_noop("Show all"),
+    gettext_noop("%(full_result_count)s total"),
+    gettext_noop("Save as new"),
+    gettext_noop("Save and add another"),
+    gettext_noop("Save and continue editing"),
+    gettext_noop("Save and view"),
+    gettext_noop("Close"),
+    gettext_noop("Change selected %(model)s"),
+    gettext_noop("Add another %(model)s"),
+    gettext_noop("Delete selected %(model)s"),
+    gettext_noop("View selected %(model)s"),
+    gettext_noop("Password change"),
+    gettext_noop("Your password was changed."),
+    gettext_noop(
+        "Please enter your old password, for security’s sake, and then enter your new password "  # noqa: RUF001
+        "twice so we can verify you typed it in correctly."
+    ),
+    gettext_noop("Change my password"),
+    gettext_noop("Select all objects on this page for an action"),
+    gettext_noop("Select %s to change"),
+    gettext_noop("Select %s to view"),
 ]
 
 PLURAL_MESSAGES = [
@@ -96,5 +208,30 @@ PLURAL_MESSAGES = [
         "Ensure this value has at most %(limit_value)d character (it has %(show_value)d).",
         "Ensure this value has at most %(limit_value)d characters (it has %(show_value)d).",
         "limit_value",
+    ),
+    ngettext_lazy(
+        "%(count)s %(name)s was changed successfully.",
+        "%(count)s %(name)s were changed successfully.",
+        "count",
+    ),
+    ngettext_lazy(
+        "%(total_count)s selected",
+        "All %(total_count)s selected",
+        "count",
+    ),
+    ngettext_lazy(
+        "Please correct the error below.",
+        "Please correct the errors below.",
+        "count",
+    ),
+    ngettext_lazy(
+        "entry",
+        "entries",
+        "count",
+    ),
+    ngettext_lazy(
+        "%(counter)s result",
+        "%(counter)s results",
+        "count",
     ),
 ]
