@@ -54,8 +54,8 @@
   // After these codes a fresh shell is one click away.
   const OFFER_RECONNECT_CODES = [1000, 4408];
 
-  // Why the terminal closed, by close code, for a "closed" message that
-  // carries no reason of its own. docs/terminal-protocol.md lists the codes.
+  // Return why the terminal closed, by close code, for a "closed" message
+  // that carries no reason of its own. docs/terminal-protocol.md lists the codes.
   function closeReason(code) {
     switch (code) {
       case 1000: return gettext('The shell ended.');
