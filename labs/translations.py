@@ -41,6 +41,21 @@ def translation_language(language=None):
     return code if code in TRANSLATION_LANGUAGES else None
 
 
+def translated_value(get, name, language=None):
+    """Return the value of name in language (the active one by default) through get.
+
+    get reads a column by name, such as getattr on a model or a row of
+    values(). A translation that is empty or only whitespace gives the
+    original.
+    """
+    code = translation_language(language)
+    if code is not None:
+        value = get(f"{name}_{code}")
+        if value.strip():
+            return value
+    return get(name)
+
+
 def translated_names(name):
     return [f"{name}_{code}" for code in TRANSLATION_LANGUAGES]
 
@@ -82,12 +97,7 @@ class TranslatedText(models.Model):
 
         A translation that is empty or only whitespace gives the original.
         """
-        code = translation_language(language)
-        if code is not None:
-            value = getattr(self, f"{name}_{code}")
-            if value.strip():
-                return value
-        return getattr(self, name)
+        return translated_value(lambda field: getattr(self, field), name, language)
 
     @property
     def translated_title(self):

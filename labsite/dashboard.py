@@ -18,6 +18,7 @@ from exams.models import AttemptStatus as ExamStatus
 from exams.models import ExamAttempt
 from labs.models import AttemptStatus as LabStatus
 from labs.models import LaboratoryAttempt, LaboratoryTaskResult
+from labs.translations import translated_names, translated_value
 
 ACTIVITY_LIMIT = 10
 ACTIVITY_KINDS = ["lesson", "lab_task", "exam"]
@@ -145,7 +146,7 @@ def labs_in_progress(user):
         LabInProgress(
             attempt_id=attempt.pk,
             lab_id=attempt.lab_id,
-            title=attempt.lab.title,
+            title=attempt.lab.translated_title,
             started_at=attempt.started_at,
             tasks_passed=attempt.tasks_passed,
             tasks_total=attempt.tasks_total,
@@ -159,14 +160,16 @@ def labs_completed(user):
     """Return each lab the user completed at least once, with the latest completion first."""
     rows = (
         LaboratoryAttempt.objects.filter(user=user, status=LabStatus.COMPLETED)
-        .values("lab_id", "lab__title", "lab__slug", "lab__is_active")
+        .values(
+            "lab_id", "lab__title", *translated_names("lab__title"), "lab__slug", "lab__is_active"
+        )
         .annotate(completed_at=Max("finished_at"))
         .order_by("-completed_at", "lab_id")
     )
     return [
         CompletedLab(
             lab_id=row["lab_id"],
-            title=row["lab__title"],
+            title=translated_value(row.__getitem__, "lab__title"),
             completed_at=row["completed_at"],
             url=lab_url(row["lab__slug"], row["lab__is_active"]),
         )
@@ -182,7 +185,7 @@ def exam_results(user):
         ExamResult(
             attempt_id=attempt.pk,
             exam_id=attempt.exam_id,
-            exam_title=attempt.exam.title,
+            exam_title=attempt.exam.translated_title,
             status=attempt.status,
             status_label=attempt.get_status_display(),
             started_at=attempt.started_at,
@@ -248,8 +251,8 @@ def recent_activity(user, exams):
         Activity(
             kind="lab_task",
             at=result.checked_at,
-            title=result.task.title,
-            parent_title=result.attempt.lab.title,
+            title=result.task.translated_title,
+            parent_title=result.attempt.lab.translated_title,
             url=lab_url(result.attempt.lab.slug, result.attempt.lab.is_active),
         )
         for result in tasks

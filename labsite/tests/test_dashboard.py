@@ -364,3 +364,25 @@ def test_schema_describes_dashboard(client, db):
     assert schema["components"]["schemas"]["DashboardActivityKindEnum"]["enum"] == [
         "lesson", "lab_task", "exam",
     ]  # fmt: skip
+
+
+def test_api_shows_lab_and_exam_translations(student, history):
+    Laboratory.objects.filter(pk=history["open_lab"].pk).update(title_uz="2-laboratoriya")
+    Laboratory.objects.filter(pk=history["finished_lab"].pk).update(title_uz="1-laboratoriya")
+    LaboratoryTask.objects.filter(title="Task 2.1").update(title_uz="2.1-topshiriq")
+    Exam.objects.filter(pk=history["exam"].pk).update(title_uz="1-imtihon", title_ru="Экзамен 1")
+    client = bearer(student)
+
+    uzbek = client.get("/api/dashboard", HTTP_ACCEPT_LANGUAGE="uz").json()
+    russian = client.get("/api/dashboard", HTTP_ACCEPT_LANGUAGE="ru").json()
+
+    assert [lab["title"] for lab in uzbek["labs_in_progress"]] == ["2-laboratoriya"]
+    assert [lab["title"] for lab in uzbek["labs_completed"]] == ["1-laboratoriya"]
+    assert [exam["exam_title"] for exam in uzbek["exams"]] == ["Exam 2", "1-imtihon"]
+    assert [(item["title"], item["parent_title"]) for item in uzbek["activity"][:3]] == [
+        ("1-imtihon", ""),
+        ("2.1-topshiriq", "2-laboratoriya"),
+        ("Task 1.2", "1-laboratoriya"),
+    ]
+    assert [lab["title"] for lab in russian["labs_completed"]] == ["Lab 1"]
+    assert [exam["exam_title"] for exam in russian["exams"]] == ["Exam 2", "Экзамен 1"]
