@@ -16,8 +16,8 @@ A file is named NN-slug.yaml and contains:
         solution: bash that does the task (optional, for validation and tests)
         points: 2                          # default 1
 
-Titles and descriptions may have translations beside them, keyed by a
-language code of LANGUAGES: title_uz, description_ru and so on, on the exam
+Titles and descriptions may have Uzbek and Russian translations beside
+them: title_uz, title_ru, description_uz and description_ru, on the exam
 and on each task. An empty or missing translation shows the original.
 
 Loading never changes whether an exam is active or its window: instructors
