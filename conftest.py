@@ -1,6 +1,7 @@
 """The shared cast of the test suite: one account per role, and an outsider."""
 
 import pytest
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from accounts.models import Role, User
@@ -16,6 +17,18 @@ def make_user(username, role=Role.STUDENT, **fields):
     user.set_password(PASSWORD)
     user.save()
     return user
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Deactivate the language that a test's requests or code activated.
+
+    LocaleMiddleware activates each request's language for the thread and
+    nothing deactivates it, so a test after a Russian page would otherwise
+    get Russian from gettext outside requests.
+    """
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -604,6 +604,8 @@ def test_base_loads_catalogue_before_scripts(client, cast, content):
 
 
 @pytest.mark.asyncio
+# The consumer closes stale database connections on every message.
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     ("headers", "reason"),
     [
