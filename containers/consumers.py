@@ -204,11 +204,14 @@ class TerminalConsumer(AsyncWebsocketConsumer):
     async def forward_output(self):
         """Send queued output to the socket, joining small chunks into larger frames."""
         while True:
-            chunk = await self.queue.get()
-            frame = bytearray(chunk)
-            while not self.queue.empty() and len(frame) < MAX_FRAME:
-                frame += self.queue.get_nowait()
-            await self.send(bytes_data=bytes(frame))
+            frame = await self.queue.get()
+            # A lone chunk goes out as it is, without copying.
+            if not self.queue.empty() and len(frame) < MAX_FRAME:
+                joined = bytearray(frame)
+                while not self.queue.empty() and len(joined) < MAX_FRAME:
+                    joined += self.queue.get_nowait()
+                frame = bytes(joined)
+            await self.send(bytes_data=frame)
 
     async def watch(self):
         """Close the terminal when its user lost access, its time is over, or it is idle."""
