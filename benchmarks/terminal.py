@@ -1310,6 +1310,74 @@ def render_memory(results, arguments, servers):
     return "\n".join(lines)
 
 
+def render_verdicts(results, arguments):
+    """Return a Markdown list of Labsite's figure, the target and the verdict per target."""
+    items = []
+    echo = results.echo.get("labsite")
+    if echo:
+        median, p99 = percentile(echo, 0.5) * 1000, percentile(echo, 0.99) * 1000
+        met = median <= TARGET_ECHO_P50 * 1000 and p99 <= TARGET_ECHO_P99 * 1000
+        text = (
+            f"**Keystroke echo**: median {median:.2f} ms and p99 {p99:.2f} ms, against at "
+            f"most {TARGET_ECHO_P50 * 1000:g} and {TARGET_ECHO_P99 * 1000:g} ms: {verdict(met)}."
+        )
+        webssh = results.echo.get("webssh")
+        if webssh:
+            webssh_median = percentile(webssh, 0.5) * 1000
+            webssh_p99 = percentile(webssh, 0.99) * 1000
+            met = median <= webssh_median and p99 <= webssh_p99
+            text += (
+                f" No worse than webssh, which has {webssh_median:.2f} and {webssh_p99:.2f} ms: "
+                f"{verdict(met)}."
+            )
+        items.append(text)
+
+    runs = results.throughput.get("labsite")
+    if runs:
+        rate = statistics.median(item.rate for item in runs) / 1e6
+        raw = statistics.median(results.raw_pty) / 1e6
+        openssh = statistics.median(results.openssh) / 1e6
+        text = (
+            f"**Output throughput**: {rate:.1f} MB/s, {rate / raw:.2f} of the raw PTY rate of "
+            f"{raw:.1f} MB/s, against at least {TARGET_THROUGHPUT_RATIO:g}: "
+            f"{verdict(rate >= TARGET_THROUGHPUT_RATIO * raw)}."
+        )
+        if openssh < TARGET_THROUGHPUT_RATIO * raw:
+            text += (
+                f" The OpenSSH client, reading the same file from the same container, "
+                f"reaches only {openssh:.1f} MB/s, {openssh / raw:.2f} of the raw PTY rate, so "
+                f"over SSH the target is out of reach on this machine. Labsite reaches "
+                f"{rate / openssh:.2f} of the OpenSSH client's rate."
+            )
+        items.append(text)
+
+    for rate in arguments.rates:
+        interrupts = results.interrupt.get(("labsite", rate))
+        if not interrupts:
+            continue
+        seconds = median_interrupt(interrupts).seconds
+        met = seconds is not None and seconds <= TARGET_INTERRUPT_SECONDS
+        figure = f"over {INTERRUPT_TIMEOUT:g} s" if seconds is None else f"{seconds:.3f} s"
+        items.append(
+            f"**Ctrl-C to prompt, client at {rate / 1e6:g} MB/s**: {figure}, "
+            f"against at most {TARGET_INTERRUPT_SECONDS:g} s: {verdict(met)}."
+        )
+
+    memory = results.memory.get("labsite")
+    if memory:
+        before, after = memory
+        per_session = (after - before) / arguments.sessions / 2**20
+        items.append(
+            f"**Memory per idle session**: {per_session:.2f} MiB of PSS, measured over "
+            f"{arguments.sessions} sessions. There is no target for it."
+        )
+    return "\n".join(f"- {item}" for item in items)
+
+
+def verdict(met):
+    return "met" if met else "**missed**"
+
+
 def command_line(arguments):
     """Return the shell command that repeats this run, without machine-specific paths."""
     options = [
@@ -1364,6 +1432,10 @@ run.
 {patched_note}A column "labsite / X" divides Labsite's figure by server X's figure of the
 same run: below 1 is better for times, CPU time and memory, above 1 is better for
 throughput.
+
+### Targets
+
+{render_verdicts(results, arguments)}
 
 ### How each figure is measured
 
