@@ -1,5 +1,6 @@
 import logging
 
+from csp.decorators import csp_update
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
@@ -100,7 +101,10 @@ class TerminalRecordingAdmin(admin.ModelAdmin):
         return [
             path(
                 "<int:recording_id>/replay/",
-                self.admin_site.admin_view(self.replay_view),
+                # asciinema-player decodes the recording in WebAssembly.
+                self.admin_site.admin_view(
+                    csp_update({"script-src": ["'wasm-unsafe-eval'"]})(self.replay_view)
+                ),
                 name="containers_terminalrecording_replay",
             ),
             path(

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from containers import checks, lxd
 from containers import services as container_services
@@ -96,7 +97,12 @@ def check_can_start(user, exam, now=None):
         raise ExamUnavailable(_("This exam has closed."), "exam_closed")
     if state.attempts_left <= 0:
         raise ExamUnavailable(
-            _("You have used all %(count)d attempts at this exam.") % {"count": exam.max_attempts},
+            ngettext(
+                "You have used the only attempt at this exam.",
+                "You have used all %(count)d attempts at this exam.",
+                exam.max_attempts,
+            )
+            % {"count": exam.max_attempts},
             "no_attempts_left",
         )
     if not exam.tasks.exists():
@@ -200,6 +206,16 @@ def grade_attempt(attempt_id, *, wait=True, language=None):
     skipped and None is returned. On an SSH or LXD failure the attempt gets
     status error and the upkeep process tries again later.
     """
+    # Terminals close before the row lock is taken: closing one writes its
+    # recording's end from another thread, which on SQLite would wait for
+    # this transaction's write lock.
+    waiting = (
+        ExamAttempt.objects.filter(pk=attempt_id, status__in=WAITING_TO_BE_GRADED)
+        .select_related("container")
+        .first()
+    )
+    if waiting is not None and waiting.container is not None:
+        _close_terminals(waiting.container)
     try:
         with transaction.atomic():
             attempt = _lock(attempt_id, skip_locked=not wait)
@@ -221,7 +237,6 @@ def _grade_locked(attempt, language):
             "regrade it from its snapshot."
         )
         raise ContainerError(message)
-    _close_terminals(container)
     if container.status != Status.RUNNING:
         container_services.start_container(container)
     container_services.end_student_processes(container)

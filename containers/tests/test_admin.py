@@ -33,6 +33,8 @@ def test_instructor_replays_recording(client, instructor, recording):
     assert page.status_code == 200
     assert f'data-cast-url="/admin/containers/terminalrecording/{recording.pk}/cast/"' in page.text
     assert "vendor/asciinema-player/asciinema-player.min.js" in page.text
+    assert "'wasm-unsafe-eval'" in page["Content-Security-Policy"]
+    assert "'wasm-unsafe-eval'" not in listing["Content-Security-Policy"]
     assert cast.status_code == 200
     assert cast["Content-Type"] == "application/x-asciicast"
     assert b'"hello\\r\\n"' in b"".join(cast.streaming_content)

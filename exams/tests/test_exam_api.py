@@ -114,7 +114,7 @@ def test_start_refused_when_no_attempts_left(student, exam):
 
     assert response.status_code == 403
     assert response.json()["code"] == "no_attempts_left"
-    assert "used all 1 attempts" in response.json()["detail"]
+    assert response.json()["detail"] == "You have used the only attempt at this exam."
     assert not Container.objects.filter(owner=student).exists()
 
 
