@@ -359,7 +359,11 @@ def regrade_attempt(*, attempt, requested_by):
     the language of whoever requested the regrade.
 
     The results of earlier rounds stay; the attempt's score becomes the new
-    one and an ExamRegrade row keeps both. Raises AttemptClosed when the
+    one and an ExamRegrade row keeps both.
+
+    NOTE: the snapshot holds the disk only, and the copy boots afresh, so
+    checks of running processes see the enabled services, not those that
+    ran at submission. Raises AttemptClosed when the
     attempt is not graded or has no snapshot, and ContainerError on SSH or
     LXD failures, with nothing stored.
     """
