@@ -165,6 +165,19 @@ def test_page_shows_progress_labs_exams_sandbox(client, student, history):
     assert '<a class="button" href="/sandbox/">Open my sandbox</a>' in page
 
 
+def test_page_shows_whole_percent(client, student):
+    exam = make_exam(1)
+    attempt = graded_attempt(student, exam, score=3, max_score=5, passed=True, submitted=ago(10))
+    client.force_login(student)
+
+    page = client.get("/").text
+    results = client.get(f"/exams/attempts/{attempt.pk}/results/").text
+
+    assert "3 of 5 (60%)" in page
+    assert "60.00" not in page
+    assert "3 of 5 points (60%)" in results
+
+
 def test_page_for_new_student(client, other_student):
     client.force_login(other_student)
 
