@@ -5,6 +5,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 from django.conf import settings
 
 from exams.loading import read_exam_file
@@ -46,3 +47,16 @@ def test_sample_is_fully_translated(path, read):
         assert translation.strip(), f"{where}: {key} is missing"
         assert translation != original, f"{where}: {key} is the original"
         assert code_of(translation) == code_of(original), f"{where}: {key} changes code"
+
+
+def test_exam_uses_course_module_titles():
+    exam = read_exam_file(EXAMPLES / "exams" / "01-server-handover.yaml")
+    modules = sorted((EXAMPLES / "course").glob("*"))
+
+    for language in ["en", *TRANSLATION_LANGUAGES]:
+        key = "description" if language == "en" else f"description_{language}"
+        name = "module.yaml" if language == "en" else f"module.{language}.yaml"
+        description = " ".join(exam[key].split()).lower()
+        for module in modules:
+            title = yaml.safe_load((module / name).read_text(encoding="utf-8"))["title"]
+            assert title.lower() in description, f"{key} lacks the module title {title!r}"
