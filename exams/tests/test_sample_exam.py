@@ -12,6 +12,7 @@ from containers import services as container_services
 from containers.models import Kind
 from exams.loading import ExamFileInvalid, load_exam, load_exam_folder, read_exam_file
 from exams.models import Exam, ExamAttempt, ExamTaskResult
+from labs.tests.test_sample_labs import assert_feedback_translated, feedback_in_each_language
 from labs.validation import lint_check_script
 
 pytestmark = pytest.mark.django_db
@@ -168,3 +169,18 @@ def test_sample_checks_fail_then_pass_after_solutions(sample, student):
         assert result.passed, (task.title, result.feedback)
     for task, result in zip(tasks, after_restart, strict=True):
         assert result.passed, (task.title, result.feedback)
+
+
+@pytest.mark.lxd
+@pytest.mark.usefixtures("lxd_cleanup")
+def test_sample_feedback_follows_language(sample, student):
+    scripts = [task["check"] for task in sample["tasks"]]
+    container = container_services.create_prepared_container(
+        owner=student, kind=Kind.EXAM, setup_script=sample["setup"]
+    )
+    try:
+        feedback = feedback_in_each_language(container, scripts)
+    finally:
+        container_services.delete_container(container)
+
+    assert_feedback_translated(feedback, SAMPLE.name)
