@@ -15,6 +15,9 @@ logger = logging.getLogger(__name__)
 # An attempt still "grading" this long after its submission lost its grader
 # (the process died), so the upkeep process grades it.
 STALE_GRADING = timedelta(minutes=5)
+# A graded attempt whose container is still there this long after grading
+# had its clean-up fail.
+CLEAN_UP_DELAY = timedelta(minutes=2)
 
 
 def run():
@@ -64,8 +67,12 @@ def retry_gradings():
 
 
 def remove_graded_containers():
+    # The grader removes the container right after grading; a younger
+    # grading may still be at it, and two removals would copy twice.
     leftovers = ExamAttempt.objects.filter(
-        status=AttemptStatus.GRADED, container__status__in=LIVE_STATUSES
+        status=AttemptStatus.GRADED,
+        container__status__in=LIVE_STATUSES,
+        graded_at__lt=timezone.now() - CLEAN_UP_DELAY,
     ).select_related("container", "snapshot")
     for attempt in leftovers:
         logger.info("upkeep: removing the container of graded attempt %s", attempt.pk)

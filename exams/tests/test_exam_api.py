@@ -9,7 +9,7 @@ from django.utils import timezone
 from conftest import bearer
 from containers.checks import CheckResult
 from containers.models import Container, Kind, Status
-from exams import services
+from exams import services, upkeep
 from exams.models import (
     AttemptStatus,
     Exam,
@@ -264,3 +264,21 @@ def test_concurrent_regrade_stores_one_round(student, instructor, exam, monkeypa
     assert deleted == ["copy"]
     assert not ExamRegrade.objects.exists()
     assert ExamTaskResult.objects.filter(attempt=attempt).count() == 1
+
+
+def test_upkeep_leaves_fresh_gradings_to_their_grader(student, exam, monkeypatch):
+    container = Container.objects.create(
+        owner=student, kind=Kind.EXAM, image="x", status=Status.RUNNING
+    )
+    fresh = graded_attempt(student, exam)
+    old = graded_attempt(student, exam)
+    ExamAttempt.objects.filter(pk__in=[fresh.pk, old.pk]).update(container=container)
+    ExamAttempt.objects.filter(pk=old.pk).update(graded_at=timezone.now() - timedelta(minutes=3))
+    removed = []
+    monkeypatch.setattr(
+        upkeep.services, "finish_graded", lambda attempt: removed.append(attempt.pk)
+    )
+
+    upkeep.remove_graded_containers()
+
+    assert removed == [old.pk]
