@@ -603,6 +603,81 @@ def test_base_loads_catalogue_before_scripts(client, cast, content):
     assert catalogue_at < html.index("js/terminal.js")
 
 
+# The scripts of the admin's date and time pickers, in django/contrib/admin/static/admin/js/.
+ADMIN_CALENDAR_SCRIPTS = {"calendar.js", "DateTimeShortcuts.js"}
+
+
+def admin_javascript_catalogue(client, language):
+    """Return the catalogue that /admin/jsi18n/ sends, keyed by msgid or "context\\x04msgid"."""
+    response = client.get("/admin/jsi18n/", HTTP_ACCEPT_LANGUAGE=language)
+
+    assert response.status_code == 200
+    assert response["Content-Language"] == language
+    found = re.search(r"const newcatalog = (.*?);\n", response.text, re.DOTALL)
+    return json.loads(found[1])
+
+
+def admin_calendar_keys():
+    """Return the catalogue keys of every text of the admin's date and time pickers.
+
+    They are read from Django's English catalogue, so a text that a Django
+    upgrade adds to those scripts is checked too. A key with a context is
+    "context\\x04msgid".
+    """
+    path = Path(admin.__file__).parent / "locale" / "en" / "LC_MESSAGES" / "djangojs.po"
+    keys = []
+    for entry in polib.pofile(str(path)):
+        scripts = {Path(file).name for file, _line in entry.occurrences}
+        if scripts & ADMIN_CALENDAR_SCRIPTS:
+            keys.append(f"{entry.msgctxt}\x04{entry.msgid}" if entry.msgctxt else entry.msgid)
+    return keys
+
+
+def test_admin_calendar_translated(client, cast):
+    client.force_login(cast["admin"])
+
+    translations = admin_javascript_catalogue(client, "uz")
+    keys = admin_calendar_keys()
+    missing = [key for key in keys if key not in translations]
+    apostrophes = []
+    for key in keys:
+        # An entry with plural forms is a list of them.
+        texts = translations.get(key, [])
+        texts = [texts] if isinstance(texts, str) else texts
+        if any("'" in text for text in texts):
+            apostrophes.append(key)
+
+    assert len(keys) > 50
+    assert missing == []
+    # Oʻ and gʻ take U+02BB, as in Labsite's own Uzbek.
+    assert apostrophes == []
+
+
+@pytest.mark.parametrize(
+    ("language", "key", "text"),
+    [
+        ("uz", "January", "Yanvar"),
+        ("uz", "abbrev. month January\x04Jan", "Yan"),
+        ("uz", "Sunday", "Yakshanba"),
+        ("uz", "abbrev. day Monday\x04Mon", "Dush"),
+        ("uz", "Today", "Bugun"),
+        ("uz", "Now", "Hozir"),
+        ("uz", "Noon", "Kun oʻrtasi"),
+        ("uz", "Choose a time", "Vaqtni tanlang"),
+        # Labsite's Russian for these is Django's own.
+        ("ru", "Sunday", "Воскресенье"),
+        ("ru", "abbrev. month January\x04Jan", "Янв"),
+        ("ru", "Noon", "Полдень"),
+    ],
+)
+def test_admin_calendar_text(client, cast, language, key, text):
+    client.force_login(cast["admin"])
+
+    translations = admin_javascript_catalogue(client, language)
+
+    assert translations[key] == text
+
+
 @pytest.mark.asyncio
 # The consumer closes stale database connections on every message.
 @pytest.mark.django_db(transaction=True)
