@@ -1,9 +1,9 @@
-// Texts of the Django admin's date and time pickers that Django 5.2's Uzbek
-// catalogue lacks or spells with an ASCII apostrophe. They come from
-// django/contrib/admin/static/admin/js/calendar.js and from
-// admin/DateTimeShortcuts.js in the same folder. calendar.js also provides
-// the day and short month names that the pickers write into a field whose
-// input format has %a, %A or %b.
+// Texts of the Django admin's date and time pickers and action confirmations
+// that Django 5.2's Uzbek catalogue lacks or spells with an ASCII
+// apostrophe. They come from django/contrib/admin/static/admin/js/calendar.js
+// and from admin/DateTimeShortcuts.js and admin/actions.js in the same
+// folder. calendar.js also provides the day and short month names that the
+// pickers write into a field whose input format has %a, %A or %b.
 //
 // This file is the browser-side twin of library_messages.py. Listing a text
 // here makes `makemessages -d djangojs` copy it into locale/, and the
@@ -42,4 +42,10 @@ const LIBRARY_MESSAGES = [
     pgettext("abbrev. month December", "Dec"),
     // Django's Uzbek is "Kun o'rtasi", with an ASCII apostrophe.
     gettext_noop("Noon"),
+    // admin/js/actions.js shows these in a confirm() dialog before it runs an
+    // action on a changelist with list_editable fields. Django's Uzbek lacks the last
+    // two and writes the first with ASCII apostrophes.
+    gettext_noop("You have unsaved changes on individual editable fields. If you run an action, your unsaved changes will be lost."),
+    gettext_noop("You have selected an action, but you haven’t saved your changes to individual fields yet. Please click OK to save. You’ll need to re-run the action."),
+    gettext_noop("You have selected an action, and you haven’t made any changes on individual fields. You’re probably looking for the Go button rather than the Save button."),
 ];
