@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def name_prefix():
@@ -33,6 +34,20 @@ class Status(models.TextChoices):
     DELETING = "deleting", _("Deleting")
     DELETED = "deleted", _("Deleted")
     ERROR = "error", _("Error")
+
+
+# Student pages call a container a sandbox or a machine, which are feminine
+# in Russian (песочница, машина), while the admin's choices above describe a
+# container (контейнер, masculine). The context gives the student pages
+# their own translations.
+SANDBOX_STATUS_LABELS = {
+    Status.CREATING: pgettext_lazy("status of a sandbox or machine", "Creating"),
+    Status.RUNNING: pgettext_lazy("status of a sandbox or machine", "Running"),
+    Status.STOPPED: pgettext_lazy("status of a sandbox or machine", "Stopped"),
+    Status.DELETING: pgettext_lazy("status of a sandbox or machine", "Deleting"),
+    Status.DELETED: pgettext_lazy("status of a sandbox or machine", "Deleted"),
+    Status.ERROR: pgettext_lazy("status of a sandbox or machine", "Error"),
+}
 
 
 # A row in one of these states has, or is about to have, an LXD instance.
@@ -103,6 +118,11 @@ class Container(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def sandbox_status_label(self):
+        """Status as student pages word it, where the container is a sandbox or a machine."""
+        return str(SANDBOX_STATUS_LABELS[self.status])
 
     @property
     def is_running(self):

@@ -212,7 +212,7 @@ def current_sandbox(user):
     return Sandbox(
         id=container.pk,
         status=container.status,
-        status_label=container.get_status_display(),
+        status_label=container.sandbox_status_label,
         created_at=container.created_at,
         expires_at=container.expires_at,
         url=reverse("containers:sandbox"),

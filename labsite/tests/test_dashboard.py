@@ -3,6 +3,7 @@
 from datetime import UTC, timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from conftest import bearer
@@ -176,6 +177,18 @@ def test_page_shows_whole_percent(client, student):
     assert "3 of 5 (60%)" in page
     assert "60.00" not in page
     assert "3 of 5 points (60%)" in results
+
+
+def test_russian_sandbox_status_is_feminine(client, student, history):
+    client.force_login(student)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+
+    home = client.get("/").text
+    sandbox = client.get("/sandbox/").text
+
+    # "Состояние: Запущена" agrees with песочница and машина, which are feminine.
+    assert 'data-status="running">Запущена</span>' in home
+    assert 'data-status="running">Запущена</span>' in sandbox
 
 
 def test_page_for_new_student(client, other_student):
