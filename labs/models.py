@@ -4,7 +4,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from labs.translations import TranslatedText
+from courses.rendering import render_markdown
+from labs.translations import TRANSLATION_LANGUAGES, TranslatedText
 
 
 class Laboratory(TranslatedText):
@@ -57,11 +58,16 @@ class LaboratoryTask(TranslatedText):
             "line 'FAIL' or 'FAIL: ...' is printed; the output is the student's feedback."
         ),
     )
-    hint = models.TextField(_("hint"), blank=True)
-    hint_uz = models.TextField(_("hint in Uzbek"), blank=True, help_text=_("Empty: the original."))
-    hint_ru = models.TextField(
-        _("hint in Russian"), blank=True, help_text=_("Empty: the original.")
+    hint = models.TextField(_("hint"), blank=True, help_text=_("Markdown."))
+    hint_uz = models.TextField(
+        _("hint in Uzbek"), blank=True, help_text=_("Markdown. Empty: the original.")
     )
+    hint_ru = models.TextField(
+        _("hint in Russian"), blank=True, help_text=_("Markdown. Empty: the original.")
+    )
+    hint_html = models.TextField(editable=False, blank=True)
+    hint_html_uz = models.TextField(editable=False, blank=True)
+    hint_html_ru = models.TextField(editable=False, blank=True)
     solution_script = models.TextField(
         _("solution script"),
         blank=True,
@@ -77,9 +83,19 @@ class LaboratoryTask(TranslatedText):
     def __str__(self):
         return self.title
 
+    def save(self, *args, **kwargs):
+        self.hint_html = render_markdown(self.hint)
+        for code in TRANSLATION_LANGUAGES:
+            setattr(self, f"hint_html_{code}", render_markdown(getattr(self, f"hint_{code}")))
+        super().save(*args, **kwargs)
+
     @property
     def translated_hint(self):
         return self.translated("hint")
+
+    @property
+    def translated_hint_html(self):
+        return self.translated("hint_html")
 
 
 class AttemptStatus(models.TextChoices):

@@ -5,8 +5,8 @@ LANGUAGE_CODE a site sets for its visitors. Each translation language has
 a blank column of its own beside the original (title_uz, description_ru,
 hint_ru, ...) that instructors fill in the admin or in YAML files.
 Students read the column of their active language, and the original where
-that column is empty. Descriptions are Markdown, rendered to HTML on save
-once per language.
+that column is empty. Descriptions, and the hints of lab tasks, are
+Markdown, rendered to HTML on save once per language.
 """
 
 from django.db import models

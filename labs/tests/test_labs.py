@@ -214,7 +214,7 @@ def test_lab_pages(client, student, lab):
     assert checked.text.lstrip().startswith('<div id="lab-tasks">')
     assert "FAIL: notes.txt is missing" in checked.text
     assert 'data-passed="yes"' in checked.text
-    assert "Hint:</strong> Use touch." in hint.text
+    assert "Hint:</strong> <p>Use touch.</p>" in hint.text
     assert "grep -qx ready" not in page.text  # check scripts never reach the page
 
 

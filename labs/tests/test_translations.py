@@ -134,6 +134,28 @@ def test_tasks_and_hint_in_each_language(client, student, lab):
     assert "Use touch." in english
 
 
+def test_hint_rendered_as_markdown_per_language(client, student, lab):
+    task = lab.tasks.get()
+    task.hint = "Run `touch notes.txt`."
+    task.hint_uz = "`touch notes.txt` buyrugʻini bering."
+    task.hint_ru = ""
+    task.save()
+    attempt = LaboratoryAttempt.objects.create(user=student, lab=lab)
+    LaboratoryTaskResult.objects.create(attempt=attempt, task=task, hint_used=True)
+    client.force_login(student)
+
+    uzbek = read_in(client, "uz", "/labs/notes/")
+    russian = read_in(client, "ru", "/labs/notes/")
+
+    assert task.hint_html == "<p>Run <code>touch notes.txt</code>.</p>"
+    assert task.hint_html_uz == "<p><code>touch notes.txt</code> buyrugʻini bering.</p>"
+    assert task.hint_html_ru == ""
+    assert "</strong> <p><code>touch notes.txt</code> buyrugʻini bering.</p></div>" in uzbek
+    assert "</strong> <p>Run <code>touch notes.txt</code>.</p></div>" in russian
+    assert "`touch notes.txt`" not in uzbek
+    assert "`touch notes.txt`" not in russian
+
+
 def test_api_in_each_language(student, lab):
     client = bearer(student)
 
