@@ -13,8 +13,10 @@ from containers.tests.test_terminal_browser import (
     wait_for_line,
     wait_for_state,
 )
+from exams.loading import load_exam, read_exam_file
 from exams.models import AttemptStatus, Exam, ExamAttempt, ExamTask
 from exams.tests.test_exam_pages import SCRIPT_MARKER, add_results
+from exams.tests.test_sample_exam import SAMPLE, SLUG
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -123,3 +125,32 @@ def test_countdown_warns_then_ends_in_results(page, log_in, screenshots, student
     page.wait_for_url(f"**/exams/attempts/{attempt.pk}/results/", timeout=10_000)
     assert "2 of 5 points (40%)" in page.locator("#exam-results").inner_text()
     screenshots.take("results-after-time-over")
+
+
+def box_of(page, selector):
+    box = page.locator(selector).bounding_box()
+    assert box is not None, f"{selector} is not on the page"
+    return box
+
+
+@pytest.mark.lxd
+@pytest.mark.usefixtures("lxd_cleanup")
+def test_tasks_column_stays_beside_terminal(page, log_in, screenshots, student):
+    # The sample exam's second task has a wide permissions table.
+    load_exam(SLUG, read_exam_file(SAMPLE))
+    log_in(student)
+    page.goto(f"/exams/{SLUG}/")
+    page.click("button:has-text('Start the exam')")
+    wait_for_state(page, "connected", timeout=LXD_TIMEOUT)
+
+    for width, height in [(1400, 900), (1024, 768)]:
+        page.set_viewport_size({"width": width, "height": height})
+        page.locator(".exam-tasks table").first.scroll_into_view_if_needed()
+        screenshots.take(f"tasks-{width}x{height}")
+        tasks = box_of(page, ".exam-tasks")
+        terminal = box_of(page, ".lesson-terminal")
+        table = box_of(page, ".exam-tasks table")
+
+        assert tasks["x"] + tasks["width"] <= terminal["x"], (width, tasks, terminal)
+        assert table["x"] + table["width"] <= tasks["x"] + tasks["width"], (width, table, tasks)
+        assert tasks["height"] <= height, (width, tasks)
