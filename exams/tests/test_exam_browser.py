@@ -69,7 +69,7 @@ def test_student_takes_exam_in_browser(page, log_in, screenshots, student, exam)
     screenshots.take("task-solved")
 
     page.click("button:has-text('Submit the exam')")
-    page.wait_for_selector("dialog[data-exam-confirm][open]")
+    page.wait_for_selector("dialog#exam-confirm[open]")
     screenshots.take("confirm-submit")
     results_url = f"**/exams/attempts/{attempt.pk}/results/"
     with page.expect_navigation(url=results_url, timeout=LXD_TIMEOUT):
@@ -109,7 +109,7 @@ def test_countdown_warns_then_ends_in_results(page, log_in, screenshots, student
 
     page.click("button:has-text('Submit the exam')")
     page.click("dialog button:has-text('Keep working')")
-    page.wait_for_selector("dialog[data-exam-confirm]", state="hidden")
+    page.wait_for_selector("dialog#exam-confirm", state="hidden")
     attempt.refresh_from_db()
     assert attempt.status == AttemptStatus.IN_PROGRESS
 

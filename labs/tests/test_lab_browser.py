@@ -61,3 +61,33 @@ def test_student_solves_lab_in_browser(page, log_in, screenshots, student, lab):
 
     assert "every task of this lab has passed" in page.locator("#lab-tasks").inner_text()
     assert LaboratoryAttempt.objects.get(user=student).status == "completed"
+
+
+def test_restart_asks_before_deleting_work(page, log_in, screenshots, student, lab):
+    log_in(student)
+    page.goto("/labs/first-steps/")
+    page.click("button:has-text('Start the lab')")
+    wait_for_state(page, "connected", timeout=LXD_TIMEOUT)
+    attempt = LaboratoryAttempt.objects.get(user=student)
+    first_container = attempt.container
+    dialog = page.locator("#lab-restart-confirm")
+
+    page.click("button:has-text('Restart with a fresh machine')")
+    dialog.wait_for(state="visible")
+    screenshots.take("restart-confirm")
+    page.click("#lab-restart-confirm button:has-text('Keep working')")
+    dialog.wait_for(state="hidden")
+    attempt.refresh_from_db()
+
+    assert attempt.container_id == first_container.pk
+
+    page.click("button:has-text('Restart with a fresh machine')")
+    with page.expect_navigation(timeout=LXD_TIMEOUT):
+        page.click("#lab-restart-confirm button:has-text('Delete my work and restart')")
+    wait_for_state(page, "connected", timeout=LXD_TIMEOUT)
+    attempt.refresh_from_db()
+    first_container.refresh_from_db()
+
+    assert attempt.container_id != first_container.pk
+    assert first_container.status == "deleted"
+    assert attempt.status == "in_progress"

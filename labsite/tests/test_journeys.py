@@ -195,7 +195,7 @@ def test_student_journey(page, screenshots, demo_content):
 
     solve_in_terminal(page, screenshots, container_id, exam_task, step="exam")
     page.click("button:has-text('Submit the exam')")
-    page.wait_for_selector("dialog[data-exam-confirm][open]")
+    page.wait_for_selector("dialog#exam-confirm[open]")
     screenshots.take("exam-confirm")
     with page.expect_navigation(
         url=f"**/exams/attempts/{exam_attempt.pk}/results/", timeout=LXD_TIMEOUT

@@ -1,14 +1,12 @@
 /*
- * Exam pages (templates/exams/): the countdown, the Submit confirmation and
- * the busy state of forms whose request takes seconds.
+ * Exam pages (templates/exams/): the countdown. The Submit confirmation and
+ * the busy state of forms are static/js/confirm.js.
  *
  * Markup:
  *   [data-exam-countdown]   data-seconds-left: the server's figure when it rendered the page
  *     [data-exam-clock]     shows the time left as h:mm:ss, or m:ss under an hour
  *     [data-exam-warning]   hidden paragraphs. The one with the smallest value at or
  *                           above the seconds left is shown.
- *   form[data-exam-submit]  opens dialog[data-exam-confirm] instead of submitting
- *   form[data-exam-busy]    on submit, disables its buttons and shows its .busy text
  *
  * At zero the body gets the exam-time-over event; the page's #exam-time-over
  * element listens for it with hx-trigger and then polls the server.
@@ -78,32 +76,7 @@
     }
   }
 
-  function confirmBeforeSubmit(form) {
-    const dialog = document.querySelector('dialog[data-exam-confirm]');
-    if (!dialog || typeof dialog.showModal !== 'function') {
-      return;
-    }
-    form.addEventListener('submit', (event) => {
-      event.preventDefault();
-      dialog.showModal();
-    });
-  }
-
-  function showBusyOnSubmit(form) {
-    form.addEventListener('submit', () => {
-      for (const button of form.querySelectorAll('button')) {
-        button.disabled = true;
-      }
-      const busy = form.querySelector('.busy');
-      if (busy) {
-        busy.hidden = false;
-      }
-    });
-  }
-
   document.addEventListener('DOMContentLoaded', () => {
     document.querySelectorAll('[data-exam-countdown]').forEach(startCountdown);
-    document.querySelectorAll('form[data-exam-submit]').forEach(confirmBeforeSubmit);
-    document.querySelectorAll('form[data-exam-busy]').forEach(showBusyOnSubmit);
   });
 })();
