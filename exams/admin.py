@@ -19,9 +19,10 @@ from containers.errors import ContainerError
 from containers.models import Kind
 from exams import services
 from exams.models import Exam, ExamAttempt, ExamRegrade, ExamTask, ExamTaskResult
+from labs.admin import CheckScriptWarningsMixin
 from labs.management.commands.validate_lab import validator_account
 from labs.translations import translated_names, translation_fieldsets
-from labs.validation import describe, lint_check_script, validate_tasks
+from labs.validation import describe, validate_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ class ExamTaskInline(admin.StackedInline):
 
 
 @admin.register(Exam)
-class ExamAdmin(admin.ModelAdmin):
+class ExamAdmin(CheckScriptWarningsMixin, admin.ModelAdmin):
     list_display = [
         "title",
         "slug",
@@ -97,12 +98,6 @@ class ExamAdmin(admin.ModelAdmin):
     ]
     inlines = [ExamTaskInline]
     actions = ["validate_exams"]
-
-    def save_formset(self, request, form, formset, change):
-        super().save_formset(request, form, formset, change)
-        for task in form.instance.tasks.all():
-            for warning in lint_check_script(task.check_script):
-                self.message_user(request, f"{task.title}: {warning}", messages.WARNING)
 
     @admin.action(
         description=gettext_lazy("Validate selected exams in a throwaway container"),

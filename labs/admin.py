@@ -30,8 +30,22 @@ class TaskInline(admin.StackedInline):
     ]
 
 
+class CheckScriptWarningsMixin:
+    """An admin mixin that warns, after a save, about check scripts that cannot fail.
+
+    For the admin of a model whose tasks (related name "tasks") have a
+    check_script and a title.
+    """
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        for task in form.instance.tasks.all():
+            for warning in lint_check_script(task.check_script):
+                self.message_user(request, f"{task.title}: {warning}", messages.WARNING)
+
+
 @admin.register(Laboratory)
-class LaboratoryAdmin(admin.ModelAdmin):
+class LaboratoryAdmin(CheckScriptWarningsMixin, admin.ModelAdmin):
     list_display = ["title", "slug", "module", "is_active", "order"]
     list_filter = ["is_active", "module"]
     list_editable = ["is_active", "order"]
@@ -57,12 +71,6 @@ class LaboratoryAdmin(admin.ModelAdmin):
     ]
     inlines = [TaskInline]
     actions = ["validate_labs"]
-
-    def save_formset(self, request, form, formset, change):
-        super().save_formset(request, form, formset, change)
-        for task in form.instance.tasks.all():
-            for warning in lint_check_script(task.check_script):
-                self.message_user(request, f"{task.title}: {warning}", messages.WARNING)
 
     @admin.action(
         description=_("Validate selected labs in a throwaway container"), permissions=["change"]
