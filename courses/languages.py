@@ -1,4 +1,4 @@
-"""Which languages lessons are written and translated in.
+"""The languages of lesson originals and their translations.
 
 Originals are written in LANGUAGE_CODE; every other code in LANGUAGES may
 have a translation file beside the original (docs/content.md, "Translations").

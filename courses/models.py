@@ -130,7 +130,7 @@ class Theme(models.Model):
 
 
 class TranslationStatus(models.TextChoices):
-    """How the text of a lesson shown to a reader relates to their language."""
+    """The relation between the lesson text shown to a reader and the reader's language."""
 
     ORIGINAL = "original", _("Original")
     TRANSLATED = "translated", _("Translated")
@@ -178,7 +178,7 @@ class ThemeTranslation(models.Model):
 
         NOTE: commit times come from the committers' clocks and survive a
         rebase, so a wrong clock can hide an outdated translation or mark a
-        current one; two commits within the same second count as current.
+        current one. Two commits within the same second count as current.
         """
         original = self.theme.source_committed_at
         return bool(original and self.source_committed_at and original > self.source_committed_at)

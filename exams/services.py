@@ -1,10 +1,10 @@
 """Writes of the exams app: starting, submitting, grading, regrading and extending attempts.
 
-Grading runs exactly once per round, whoever asks: the student's Submit,
-a second Submit racing it, or the upkeep process after the deadline. Each
-grader takes a lock on the attempt's row and grades only an attempt that is
-still waiting to be graded; results, score and status are stored in the
-transaction that holds the lock.
+Grading runs once per round, whichever caller comes first: the student's
+Submit, a second Submit racing it, or the upkeep process after the
+deadline. Each grader locks the attempt's row and grades only an attempt
+that is still waiting to be graded. Results, score and status are stored
+in the transaction that has the lock.
 
 These functions block on LXD and SSH; async views run them in a thread.
 """
@@ -43,7 +43,7 @@ WAITING_TO_BE_GRADED = [AttemptStatus.GRADING, AttemptStatus.ERROR]
 
 
 class ExamUnavailable(Exception):
-    """The user may not start the exam now; the message says why."""
+    """Error raised when the user may not start the exam now; message gives the reason."""
 
     def __init__(self, message, code):
         self.message = message
@@ -58,7 +58,7 @@ class AttemptRunning(Exception):
 
 
 class AttemptClosed(Exception):
-    """The attempt is not in a state that allows the request; the message says why."""
+    """Error raised when the attempt's status does not allow the request."""
 
     def __init__(self, message):
         self.message = message
@@ -297,7 +297,7 @@ def _record_failure(attempt_id, error):
             update_fields=["status", "grading_failures", "grading_error", "grading_failed_at"]
         )
         if attempt.container is not None:
-            # The container holds the student's work until a grading succeeds.
+            # The container keeps the student's work until a grading succeeds.
             keep_until = attempt.grading_failed_at + timedelta(days=settings.EXAM_SNAPSHOT_DAYS)
             Container.objects.filter(pk=attempt.container.pk, expires_at__lt=keep_until).update(
                 expires_at=keep_until
@@ -356,7 +356,7 @@ def regrade_attempt(*, attempt, requested_by):
     """Grade a copy of the attempt's snapshot with the exam's current check scripts.
 
     The scripts get the student's preferred language as LABSITE_LANG, not
-    the language of whoever requested the regrade.
+    the language of the instructor who requested the regrade.
 
     The results of earlier rounds stay; the attempt's score becomes the new
     one and an ExamRegrade row keeps both.

@@ -117,10 +117,10 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{STATE_DIR / 'db.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The SQLite file of a first local run: readers go on while one writer
-    # writes (WAL), and a transaction takes the write lock when it begins,
-    # so a grading that holds its attempt's row makes other writers wait up
-    # to the timeout, in seconds, instead of failing at once.
+    # The SQLite file of a first local run. In WAL mode readers go on while
+    # one writer writes. Each transaction takes the write lock when it
+    # begins, so while a grading has its attempt's row, other writers wait
+    # up to the timeout (seconds) instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE", "timeout": 30}
     )
@@ -186,7 +186,7 @@ LANGUAGES = [
     ("uz", _("Uzbek")),
     ("ru", _("Russian")),
 ]
-# The language of a visitor who has chosen none and whose browser asks for
+# The language of a visitor who has chosen none and whose browser requests
 # none of LANGUAGES.
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
 if LANGUAGE_CODE not in dict(LANGUAGES):
