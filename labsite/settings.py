@@ -4,12 +4,13 @@ Every value comes from an environment variable or from a `.env` file in the
 project root; docs/configuration.md lists them all with their defaults.
 """
 
+import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management.utils import get_random_secret_key
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -27,12 +28,21 @@ def _development_secret_key():
     path = STATE_DIR / "development-secret-key"
     if not path.exists():
         STATE_DIR.mkdir(exist_ok=True)
-        path.write_text(get_random_secret_key())
+        path.write_text(secrets.token_urlsafe(50))
         path.chmod(0o600)
     return path.read_text().strip()
 
 
-SECRET_KEY = env.str("SECRET_KEY", default="")
+def _secret(name):
+    """Return a secret from the environment exactly as written.
+
+    django-environ would read a value that starts with "$" as the name of
+    another variable, and keys may start with "$".
+    """
+    return os.environ.get(name, "")
+
+
+SECRET_KEY = _secret("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
@@ -277,7 +287,7 @@ SIMPLE_JWT = {
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
     "AUTH_HEADER_TYPES": ("Bearer",),
     "UPDATE_LAST_LOGIN": True,
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "SIGNING_KEY": _secret("JWT_SIGNING_KEY") or SECRET_KEY,
 }
 
 SPECTACULAR_SETTINGS = {

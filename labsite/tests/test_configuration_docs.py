@@ -9,8 +9,10 @@ def test_every_setting_variable_documented():
     docs = (BASE_DIR / "docs" / "configuration.md").read_text()
     read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', source))
     read |= set(re.findall(r'"([A-Z_]+)" (?:not )?in env', source))
+    read |= set(re.findall(r'_secret\(\s*"([A-Z_]+)"', source))
 
     missing = sorted(name for name in read if f"`{name}`" not in docs)
 
+    assert {"SECRET_KEY", "JWT_SIGNING_KEY"} <= read
     assert len(read) > 20
     assert missing == []

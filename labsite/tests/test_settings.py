@@ -43,6 +43,8 @@ print(json.dumps({
     "debug": settings.DEBUG,
     "time_zone": settings.TIME_ZONE,
     "lxd": settings.LXD_ENDPOINT,
+    "secret_key": settings.SECRET_KEY,
+    "jwt_key": settings.SIMPLE_JWT["SIGNING_KEY"],
 }))
 """
 
@@ -86,6 +88,13 @@ def test_debug_generates_development_key():
 
     assert result.returncode == 0, result.stderr
     assert (BASE_DIR / "var" / "development-secret-key").is_file()
+
+
+def test_secret_key_starting_with_dollar_kept():
+    values = read_settings(DEBUG="true", SECRET_KEY="$starts-with-a-dollar-sign-0123456789")
+
+    assert values["secret_key"] == "$starts-with-a-dollar-sign-0123456789"
+    assert values["jwt_key"] == "$starts-with-a-dollar-sign-0123456789"
 
 
 def test_deploy_check_passes_with_production_settings():
