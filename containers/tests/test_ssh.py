@@ -176,6 +176,32 @@ def test_run_timeout_kills_command(connection):
     assert leftover.stdout == b""
 
 
+def test_connect_prefers_aes_gcm(connection):
+    assert connection.cipher == "aes128-gcm@openssh.com"
+    assert connection.run("echo ok", timeout=5, max_output=MAX_OUTPUT).stdout == b"ok\n"
+
+
+def test_connect_falls_back_to_a_cipher_without_gcm(tmp_path, ssh_keys):
+    server = SSHServer(
+        tmp_path / "sshd",
+        authorized_keys=[Path(f"{ssh_keys['platform']}.pub").read_text()],
+        extra_config="Ciphers aes256-ctr\n",
+    )
+    with server:
+        with connect(
+            server.host,
+            port=server.port,
+            user=server.user,
+            host_key=server.host_key,
+            key_path=str(ssh_keys["platform"]),
+            jump=None,
+        ) as connection:
+            result = connection.run("echo ok", timeout=5, max_output=MAX_OUTPUT)
+
+    assert connection.cipher == "aes256-ctr"
+    assert result.stdout == b"ok\n"
+
+
 def test_connect_rejects_wrong_key(target_sshd, ssh_keys):
     key_path = ssh_keys["stranger"]
 
