@@ -133,6 +133,7 @@ SECTION_END = "<!-- terminal:end -->"
 SERVERS = ("labsite", "webssh", "wetty")
 # The name of a second Labsite server that runs the code of --patched-root.
 PATCHED = "patched"
+MEASURES = ("memory", "echo", "throughput", "interrupt")
 INSTANCE_PREFIX = "bench-terminal-"
 
 # The file that the throughput test prints: base64 of 48 MiB of random
@@ -741,15 +742,17 @@ def proportional_set_size(pid):
 # References: the raw PTY rate and the OpenSSH client
 
 
-def time_pty_output(command, *, expected_bytes, start_marker=b""):
-    """Return bytes/s of command's output through a local PTY under `script`.
+def time_output(command, *, expected_bytes, start_marker=b"", local_pty=True):
+    """Return bytes/s of command's output, read from a pipe.
 
-    With start_marker, the clock starts when the marker has arrived, which
-    leaves out the SSH connect.
+    With local_pty, the command runs on a local PTY under `script`, and the
+    output passes through that PTY. With start_marker, the clock starts when
+    the marker has arrived, which leaves out the SSH connect.
     """
     started = time.perf_counter()
     process = subprocess.Popen(
-        [find_program("script"), "-qfc", command, "/dev/null"],
+        [find_program("script"), "-qfc", command, "/dev/null"] if local_pty else command,
+        shell=not local_pty,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -1008,8 +1011,9 @@ class Benchmark:
         arguments = self.arguments
         results = Results()
         order = server_names(arguments)
+        measures = arguments.only or MEASURES
 
-        for name in order:
+        for name in order if "memory" in measures else ():
             print(f"{name}: memory of {arguments.sessions} idle sessions", flush=True)
             results.memory[name] = self.run(
                 measure_memory(
@@ -1019,25 +1023,29 @@ class Benchmark:
                 )
             )
 
-        print(f"echo of {arguments.keystrokes} keystrokes per server", flush=True)
-        results.echo = self.run(
-            measure_echo(
-                [self.make_client(name) for name in order],
-                keystrokes=arguments.keystrokes,
-                gap=arguments.keystroke_gap,
+        if "echo" in measures:
+            print(f"echo of {arguments.keystrokes} keystrokes per server", flush=True)
+            results.echo = self.run(
+                measure_echo(
+                    [self.make_client(name) for name in order],
+                    keystrokes=arguments.keystrokes,
+                    gap=arguments.keystroke_gap,
+                )
             )
-        )
 
-        for repeat in range(arguments.repeats):
+        for repeat in range(arguments.repeats if "throughput" in measures else 0):
             print(f"throughput, round {repeat + 1}/{arguments.repeats}", flush=True)
             results.raw_pty.append(
-                time_pty_output(f"cat {self.local_output_file}", expected_bytes=OUTPUT_FILE_BYTES)
+                time_output(f"cat {self.local_output_file}", expected_bytes=OUTPUT_FILE_BYTES)
             )
             results.openssh.append(
-                time_pty_output(
+                time_output(
                     self.openssh_command(f"printf S; cat {OUTPUT_FILE_REMOTE}"),
                     expected_bytes=OUTPUT_FILE_BYTES,
                     start_marker=b"S",
+                    # Like the web terminals, the OpenSSH client gets the
+                    # output of the container's PTY without a PTY of its own.
+                    local_pty=False,
                 )
             )
             for name in order:
@@ -1045,7 +1053,7 @@ class Benchmark:
                     self.run(measure_throughput(self.make_client(name), self.servers[name]))
                 )
 
-        for repeat in range(arguments.repeats):
+        for repeat in range(arguments.repeats if "interrupt" in measures else 0):
             for rate in arguments.rates:
                 print(
                     f"Ctrl-C during yes at {rate / 1e6:g} MB/s, "
@@ -1589,9 +1597,12 @@ def tool_versions(arguments):
 def print_results(results, arguments):
     servers = server_names(arguments)
     print(render_summary(summarize(results, arguments), servers))
-    print(render_throughput(results, servers))
-    print(render_interrupts(results, arguments, servers))
-    print(render_memory(results, arguments, servers))
+    if results.throughput:
+        print(render_throughput(results, servers))
+    if results.interrupt:
+        print(render_interrupts(results, arguments, servers))
+    if results.memory:
+        print(render_memory(results, arguments, servers))
 
 
 def load_average():
@@ -1643,6 +1654,14 @@ def parse_arguments():
         "--sessions", type=int, default=50, help="idle sessions of the memory test (default: 50)"
     )
     parser.add_argument(
+        "--only",
+        action="append",
+        choices=MEASURES,
+        default=[],
+        help="run only this measurement, may be given more than once; the result is "
+        "printed and not written to the document (default: all of them)",
+    )
+    parser.add_argument(
         "--patched-root",
         metavar="DIR",
         help=f"also measure a second Daphne, named {PATCHED!r}, that runs the Labsite code "
@@ -1662,6 +1681,8 @@ def parse_arguments():
     arguments = parser.parse_args()
     if arguments.keystrokes < 1 or arguments.repeats < 1 or arguments.sessions < 1:
         parser.error("--keystrokes, --repeats and --sessions must be at least 1")
+    if arguments.only:
+        arguments.no_doc = True
     if not all(rate > 0 for rate in arguments.rates):
         parser.error("--rates must be positive")
     for name, path in (("webssh", arguments.wssh), ("wetty", arguments.wetty)):
