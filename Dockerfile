@@ -36,4 +36,4 @@ EXPOSE 8000
 # --proxy-headers takes the client address and scheme from the proxy's
 # X-Forwarded-For and X-Forwarded-Proto. Only a proxy that overwrites
 # X-Forwarded-For may reach this port (docs/deployment.md).
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", "labsite.asgi:application"]
+CMD ["python", "-m", "labsite.serve", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"]

@@ -11,9 +11,9 @@ the screen. While no consumer is attached, the session keeps reading, into
 the replay buffer only.
 
 A session is bound to the event loop it was opened on, and only consumers
-on that loop attach to it. Daphne runs one event loop per process, so that
+on that loop attach to it. uvicorn runs one event loop per process, so that
 is every consumer of the process. Sessions live in this process's memory.
-With several Daphne processes, a reconnect reaches the same process only
+With several server processes, a reconnect reaches the same process only
 when the load balancer keeps the client on it.
 """
 

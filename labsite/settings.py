@@ -59,7 +59,6 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -372,13 +371,17 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
     },
+    "filters": {
+        "redact_token_parameter": {"()": "labsite.log_filters.RedactTokenParameter"},
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
-        # Daphne logs every request URL, and a terminal URL may carry a token.
-        "django.channels.server": {"level": "WARNING"},
+        # uvicorn logs the URL of each WebSocket handshake, and a terminal
+        # URL may carry a token.
+        "uvicorn.error": {"filters": ["redact_token_parameter"]},
         # paramiko logs every connection and authentication at INFO.
         "paramiko": {"level": "WARNING"},
     },

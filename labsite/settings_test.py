@@ -23,6 +23,6 @@ from labsite.settings import STORAGES
 # The manifest storage needs collectstatic; tests render templates without it.
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-# Daphne in the browser tests serves static files from the finders
+# The web server of the browser tests serves static files from the finders
 # (static/ and node_modules), as runserver does, without collectstatic.
 WHITENOISE_USE_FINDERS = True

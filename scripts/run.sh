@@ -2,7 +2,7 @@
 # Run Labsite locally for a first look: install what is missing, set up the
 # local LXD, migrate, create the first admin account and load the demo
 # content with a demo student (printing their passwords once), then serve
-# on http://127.0.0.1:8000 with Daphne beside the upkeep process. Ctrl-C
+# on http://127.0.0.1:8000 with uvicorn beside the upkeep process. Ctrl-C
 # stops both. HOST and PORT set the address to serve on. Settings come from
 # the environment or from .env; without them this runs in DEBUG mode on a
 # SQLite file in var/.
@@ -32,7 +32,7 @@ fi
 
 $PY manage.py run_upkeep &
 upkeep=$!
-.venv/bin/daphne -b "$HOST" -p "$PORT" labsite.asgi:application &
+$PY -m labsite.serve --host "$HOST" --port "$PORT" &
 web=$!
 
 stop() {

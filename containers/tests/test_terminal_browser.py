@@ -1,4 +1,4 @@
-"""The sandbox terminal in headless Chromium, against Daphne and a real LXD container."""
+"""The sandbox terminal in headless Chromium, against the web server and a real LXD container."""
 
 import re
 import time
@@ -153,7 +153,7 @@ def test_closing_page_ends_ssh_session(page, log_in, screenshots, sandbox, stude
 
 
 def test_dropped_connection_reattaches_same_shell(
-    page, log_in, screenshots, daphne_server, sandbox, student
+    page, log_in, screenshots, web_server, sandbox, student
 ):
     open_terminal(page, log_in, sandbox, student)
     run(page, "export LABSITE_MARK=kept-42")
@@ -161,7 +161,7 @@ def test_dropped_connection_reattaches_same_shell(
     session_id = session_property(page, "sessionId")
     assert session_id
 
-    daphne_server.drop_connections()
+    web_server.drop_connections()
 
     wait_for_state(page, "reconnecting")
     screenshots.take("reconnecting")

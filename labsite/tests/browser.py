@@ -1,4 +1,4 @@
-"""Browser tests: a Daphne server on the test database and headless Chromium.
+"""Browser tests: the web server (labsite.serve) on the test database and headless Chromium.
 
 This module is a pytest plugin: its fixtures become available to a test
 module that declares
@@ -6,7 +6,7 @@ module that declares
     pytest_plugins = ["labsite.tests.browser"]
 
 A browser test is marked `browser` and `django_db(transaction=True)`, so the
-rows it creates are committed and Daphne, a separate process, can read them:
+rows it creates are committed and the server, a separate process, can read them:
 
     @pytest.mark.browser
     @pytest.mark.django_db(transaction=True)
@@ -50,15 +50,15 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS_DIR = Path(settings.BASE_DIR) / "test-artifacts" / "screenshots"
-# Seconds that Daphne may take to start responding to HTTP requests.
-DAPHNE_START_TIMEOUT = 30
+# Seconds that the server may take to start responding to HTTP requests.
+SERVER_START_TIMEOUT = 30
 
 
 def database_url(database):
     """Return a DATABASE_URL for the PostgreSQL database of a DATABASES entry."""
     if database["ENGINE"] != "django.db.backends.postgresql":
         pytest.fail(
-            f"Browser tests need PostgreSQL, because Daphne runs in another process and "
+            f"Browser tests need PostgreSQL, because the server runs in another process and "
             f"must open the test database; the engine is {database['ENGINE']}. Set "
             f"DATABASE_URL=postgres://postgres@127.0.0.1:5432/labsite, as scripts/test.sh does."
         )
@@ -84,8 +84,8 @@ def free_port():
         return probe.getsockname()[1]
 
 
-class DaphneServer:
-    """Daphne serving labsite.asgi:application on 127.0.0.1 from a subprocess."""
+class WebServer:
+    """`python -m labsite.serve` on 127.0.0.1, in a subprocess."""
 
     def __init__(self, *, database, log_path):
         self.port = free_port()
@@ -114,12 +114,11 @@ class DaphneServer:
         command = [
             sys.executable,
             "-m",
-            "daphne",
-            "-b",
+            "labsite.serve",
+            "--host",
             "127.0.0.1",
-            "-p",
+            "--port",
             str(self.port),
-            "labsite.asgi:application",
         ]
         with open(self.log_path, "wb") as log:
             self._process = subprocess.Popen(
@@ -132,11 +131,11 @@ class DaphneServer:
         self._wait_until_ready()
 
     def _wait_until_ready(self):
-        deadline = time.monotonic() + DAPHNE_START_TIMEOUT
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 pytest.fail(
-                    f"Daphne exited with status {self._process.returncode} before it "
+                    f"The server exited with status {self._process.returncode} before it "
                     f"responded. Its output:\n{self.log_tail()}"
                 )
             try:
@@ -149,7 +148,7 @@ class DaphneServer:
                 time.sleep(0.2)
         self.stop()
         pytest.fail(
-            f"Daphne did not respond on {self.url} within {DAPHNE_START_TIMEOUT} s. "
+            f"The server did not respond on {self.url} within {SERVER_START_TIMEOUT} s. "
             f"Its output:\n{self.log_tail()}"
         )
 
@@ -185,7 +184,7 @@ class DaphneServer:
             return log.read().decode(errors="replace")
 
     def log_tail(self, lines=60):
-        """Return the last lines of Daphne's output, for failure messages."""
+        """Return the last lines of the server's output, for failure messages."""
         with contextlib.suppress(FileNotFoundError):
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         return ""
@@ -226,11 +225,11 @@ def log_in_with_form(page, user, password=PASSWORD):
 
 
 @pytest.fixture(scope="session")
-def daphne_server(django_db_setup, tmp_path_factory):
-    """Daphne on a free port of 127.0.0.1, on the test database of this session."""
-    server = DaphneServer(
+def web_server(django_db_setup, tmp_path_factory):
+    """The web server on a free port of 127.0.0.1, on the test database of this session."""
+    server = WebServer(
         database=settings.DATABASES["default"],
-        log_path=tmp_path_factory.mktemp("daphne") / "daphne.log",
+        log_path=tmp_path_factory.mktemp("web-server") / "server.log",
     )
     server.start()
     yield server
@@ -259,24 +258,22 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, daphne_server):
-    """A page in a fresh browser context whose relative URLs go to daphne_server.
+def page(browser, web_server):
+    """A page in a fresh browser context whose relative URLs go to web_server.
 
     The test fails when a script on the page raises an uncaught exception.
     """
-    context = browser.new_context(
-        base_url=daphne_server.url, viewport={"width": 1280, "height": 900}
-    )
+    context = browser.new_context(base_url=web_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     new_page = context.new_page()
     page_errors = []
     new_page.on("pageerror", lambda error: page_errors.append(str(error)))
     # pytest shows what a test printed when the test fails.
     new_page.on("console", lambda message: print(f"browser {message.type}: {message.text}"))
-    log_start = daphne_server.log_size()
+    log_start = web_server.log_size()
     yield new_page
     context.close()
-    print(f"Daphne output during the test:\n{daphne_server.log_since(log_start)}")
+    print(f"Server output during the test:\n{web_server.log_since(log_start)}")
     assert page_errors == [], f"uncaught script errors on the page: {page_errors}"
 
 

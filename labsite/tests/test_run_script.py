@@ -8,6 +8,7 @@ sample course into var/demo-lessons, because settings.STATE_DIR is always
 <checkout>/var and no setting moves it.
 """
 
+import json
 import os
 import re
 import secrets
@@ -21,6 +22,8 @@ from pathlib import Path
 import pytest
 import requests
 from django.conf import settings
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect as websocket_connect
 
 from labsite.tests.browser import free_port
 
@@ -34,7 +37,8 @@ RUNNING = "Labsite is running"
 # 1 s and migrate and load_demo most of the rest. Installing packages or
 # building the LXD image takes minutes, longer than this.
 START_TIMEOUT = 120
-# Seconds that Daphne, the upkeep process and the script may take to exit after Ctrl-C.
+# Seconds that the web server, the upkeep process and the script may take to exit
+# after Ctrl-C.
 STOP_TIMEOUT = 15
 PASSWORD_LINE = re.compile(
     r"^Created the (admin account|demo student) '(\w+)' with the password (\S+)$"
@@ -250,6 +254,17 @@ def passwords_in(output):
     return found
 
 
+def open_missing_terminal(base_url, access_token):
+    """Open the terminal of a container that does not exist with ?token=; return the close code."""
+    url = base_url.replace("http://", "ws://") + f"/ws/terminal/999999/?token={access_token}"
+    with websocket_connect(url, origin=base_url, open_timeout=10) as socket:
+        status = json.loads(socket.recv(timeout=10))
+        assert status["type"] == "closed", status
+        with pytest.raises(ConnectionClosed) as closed:
+            socket.recv(timeout=10)
+    return closed.value.rcvd.code
+
+
 def test_first_run_serves_and_stops(start_script, run_environment):
     script = start_script()
     base_url = f"http://127.0.0.1:{run_environment['PORT']}"
@@ -276,10 +291,15 @@ def test_first_run_serves_and_stops(start_script, run_environment):
         timeout=10,
     )
     assert token.status_code == 200, token.text
+    access_token = token.json()["access"]
+    close_code = open_missing_terminal(base_url, access_token)
+    assert close_code == 4404
+    script.wait_for_line("/ws/terminal/999999/?token=[redacted]", timeout=5)
+    assert access_token not in script.output()
 
-    daphne = find_child(script, "labsite.asgi:application")
+    server = find_child(script, "labsite.serve")
     upkeep = find_child(script, "manage.py", "run_upkeep")
-    stop_with_ctrl_c(script, [daphne, upkeep])
+    stop_with_ctrl_c(script, [server, upkeep])
     # The upkeep process runs its first round at once and finishes the
     # round it is in before it exits, so the output contains a whole round.
     assert "upkeep stopped" in script.output()
@@ -301,6 +321,6 @@ def test_second_run_prints_no_passwords(start_script, run_environment):
     assert "Demo content is up to date; nothing changed." in output
     _session, login = log_in_with_form(base_url, "demo", passwords["demo"])
     assert login.status_code == 302
-    daphne = find_child(second, "labsite.asgi:application")
+    server = find_child(second, "labsite.serve")
     upkeep = find_child(second, "manage.py", "run_upkeep")
-    stop_with_ctrl_c(second, [daphne, upkeep])
+    stop_with_ctrl_c(second, [server, upkeep])
