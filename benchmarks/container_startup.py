@@ -12,8 +12,8 @@ order platform, lxc, lxc, platform, ... so that drift in the machine's load
 falls on both alike. The warm-up runs (one of each by default) are not counted.
 
 platform: POST /api/containers/create with a JWT of a benchmark student,
-    sent to labsite.asgi.application (the application Daphne serves) in this
-    process, so the socket and Daphne's HTTP parsing are left out. Then
+    sent to labsite.asgi.application (the application uvicorn serves) in this
+    process, so the socket and uvicorn's HTTP parsing are left out. Then
     ssh.connect(user="student") with the host key the platform recorded,
     and run("true"). The sandbox is deleted with DELETE /api/containers/<id>
     after the clock stops.
@@ -638,8 +638,8 @@ def render_section(results, *, runs, warmup, load_averages, machine, date):
 {runs_line}
 
 - **platform**: `POST {CREATE_PATH}` with a JWT of a benchmark student,
-  sent in-process to `labsite.asgi.application` (the application Daphne
-  serves), so the socket and Daphne's HTTP parsing are not counted. The
+  sent in-process to `labsite.asgi.application` (the application uvicorn
+  serves), so the socket and uvicorn's HTTP parsing are not counted. The
   view runs `services.get_or_create_sandbox` against PostgreSQL and LXD's
   HTTPS API. The clock stops when `ssh.connect(user="student")` with the
   recorded host key has run `true`.
