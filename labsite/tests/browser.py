@@ -87,8 +87,10 @@ def free_port():
 class WebServer:
     """`python -m labsite.serve` on 127.0.0.1, in a subprocess."""
 
-    def __init__(self, *, database, log_path):
+    def __init__(self, *, database, log_path, arguments=()):
         self.port = free_port()
+        # More options of labsite.serve, such as --proxy-headers.
+        self.arguments = list(arguments)
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self._database = database
@@ -119,6 +121,7 @@ class WebServer:
             "127.0.0.1",
             "--port",
             str(self.port),
+            *self.arguments,
         ]
         with open(self.log_path, "wb") as log:
             self._process = subprocess.Popen(
