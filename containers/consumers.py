@@ -95,25 +95,26 @@ class TerminalConsumer(AsyncWebsocketConsumer):
 
         Channels' AsyncConsumer waits for the socket and the channel layer
         together with asyncio.wait and starts a new task for every message.
-        Here this task reads the socket and a second one reads the channel
-        layer, which brings only close requests. That took 0.06 to 0.09 ms
-        off the echo of a keystroke in benchmarks/terminal.py.
+        Here this task reads the socket, and connect() starts a second one
+        for the channel layer, which brings only close requests. That took
+        0.06 to 0.09 ms off the echo of a keystroke in benchmarks/terminal.py.
         """
         self.scope = scope
         self.base_send = send
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         self.channel_name = await self.channel_layer.new_channel()
-        layer_reader = asyncio.create_task(self.read_channel_layer())
         try:
             while True:
                 await self.dispatch(await receive())
         except StopConsumer:
             pass
-        finally:
-            layer_reader.cancel()
-            await asyncio.gather(layer_reader, return_exceptions=True)
 
     async def read_channel_layer(self):
+        """Handle the channel layer's messages; connect() starts it once it has finished.
+
+        The layer keeps messages for this channel until they are read, so a
+        close request sent while connect() runs waits for it.
+        """
         while True:
             message = await self.channel_layer.receive(self.channel_name)
             try:
@@ -159,6 +160,7 @@ class TerminalConsumer(AsyncWebsocketConsumer):
         self.tasks = [
             asyncio.create_task(self.forward_output()),
             asyncio.create_task(self.watch()),
+            asyncio.create_task(self.read_channel_layer()),
         ]
 
     @database_sync_to_async
