@@ -184,14 +184,18 @@ class TerminalSession:
         self._unacknowledged = max(0, self._unacknowledged - count)
         self._apply_flow_control()
 
+    def grace_remaining(self):
+        """Return the seconds left of the grace period, or None while attached or after the end."""
+        detached_at = self._detached_at
+        if detached_at is None or self.ended:
+            return None
+        return detached_at + settings.TERMINAL_GRACE_SECONDS - time.monotonic()
+
     # Blocking; call from a thread.
 
     def expire_if_detached(self):
-        detached_at = self._detached_at
-        if (
-            detached_at is not None
-            and time.monotonic() - detached_at >= settings.TERMINAL_GRACE_SECONDS
-        ):
+        remaining = self.grace_remaining()
+        if remaining is not None and remaining <= 0:
             logger.info("terminal grace period over: session=%s", self.id[:8])
             self.end()
 
@@ -357,5 +361,15 @@ class TerminalSession:
 
 
 async def expire_later(session):
-    await asyncio.sleep(settings.TERMINAL_GRACE_SECONDS)
-    await asyncio.to_thread(session.expire_if_detached)
+    """End the session once it has stayed detached for the grace period.
+
+    uvloop's timers count whole milliseconds, so a sleep may end up to a
+    millisecond before time.monotonic() has advanced by its delay. The loop then
+    sleeps for what remains rather than giving up on a session that would
+    never end.
+    """
+    while (remaining := session.grace_remaining()) is not None:
+        if remaining <= 0:
+            await asyncio.to_thread(session.expire_if_detached)
+            return
+        await asyncio.sleep(remaining)
