@@ -2,13 +2,23 @@
 
 import logging
 import re
+from urllib.parse import unquote_plus
 
-# A token= query parameter, as in /ws/terminal/7/?token=<JWT access token>.
-TOKEN_PARAMETER = re.compile(r"([?&]token=)[^&\s\"']+")
+# A query parameter in a URL: its name and its value.
+QUERY_PARAMETER = re.compile(r"([?&])([^=&?\s\"']+)=([^&\s\"']*)")
+SECRET_PARAMETERS = {"token"}
+
+
+def _redact_parameter(match):
+    separator, name, value = match.groups()
+    # The server decodes names, so "%74oken" authenticates as "token" does.
+    if unquote_plus(name).lower() in SECRET_PARAMETERS:
+        value = "[redacted]"
+    return f"{separator}{name}={value}"
 
 
 class RedactTokenParameter(logging.Filter):
-    """Replace the value of each token= query parameter in a record's message.
+    """Replace the value of each token query parameter in a record's message.
 
     uvicorn logs the path and query string of every WebSocket handshake at
     INFO, and API clients pass their access token in the terminal's URL.
@@ -16,7 +26,7 @@ class RedactTokenParameter(logging.Filter):
 
     def filter(self, record):
         message = record.getMessage()
-        redacted = TOKEN_PARAMETER.sub(r"\1[redacted]", message)
+        redacted = QUERY_PARAMETER.sub(_redact_parameter, message)
         if redacted != message:
             record.msg = redacted
             record.args = ()

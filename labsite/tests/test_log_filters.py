@@ -28,6 +28,9 @@ def test_redacts_token_in_handshake_line():
         ("/ws/terminal/7/?token=secret&session=a", "/ws/terminal/7/?token=[redacted]&session=a"),
         ("/ws/terminal/7/?session=a", "/ws/terminal/7/?session=a"),
         ("/ws/terminal/7/?refresh_token=x", "/ws/terminal/7/?refresh_token=x"),
+        ("/ws/terminal/7/?%74oken=secret", "/ws/terminal/7/?%74oken=[redacted]"),
+        ("/ws/terminal/7/?TOKEN=secret", "/ws/terminal/7/?TOKEN=[redacted]"),
+        ("/ws/terminal/7/?a=1&%74%6Fken=secret", "/ws/terminal/7/?a=1&%74%6Fken=[redacted]"),
     ],
 )
 def test_redacts_only_token_values(path, expected):
