@@ -61,6 +61,10 @@ def main(argv=None):
         # The proxy in front logs the requests. The WebSocket handshakes that
         # uvicorn logs have their token= values redacted (settings.LOGGING).
         access_log=False,
+        # uvicorn's records go to the root logger, which settings.LOGGING
+        # sets up when the application is imported, so they are formatted
+        # like the site's own.
+        log_config=None,
         timeout_graceful_shutdown=SHUTDOWN_TIMEOUT,
     )
 

@@ -379,6 +379,10 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Django's own console handler prints its records a second time,
+        # without a timestamp, when DEBUG is on. No ADMINS are set, so its
+        # mail_admins handler sends nothing either.
+        "django": {"handlers": [], "propagate": True},
         # uvicorn logs the URL of each WebSocket handshake, and a terminal
         # URL may carry a token.
         "uvicorn.error": {"filters": ["redact_token_parameter"]},
