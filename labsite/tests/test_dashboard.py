@@ -1,5 +1,6 @@
 """The student dashboard: the home page and GET /api/dashboard, read from database rows only."""
 
+import re
 from datetime import UTC, timedelta
 
 import pytest
@@ -137,6 +138,17 @@ def test_visitor_sees_landing_page(client, db):
     assert 'href="/accounts/register/"' in response.text
     assert 'href="/accounts/login/"' in response.text
     assert "dashboard-modules" not in response.text
+
+
+@pytest.mark.parametrize("path", ["/", "/admin/login/"])
+def test_pages_link_served_icon(client, db, path):
+    page = client.get(path)
+    match = re.search(r'<link rel="icon" href="([^"]+)"', page.text)
+
+    assert match is not None, page.text[:2000]
+    icon = client.get(match.group(1))
+    assert icon.status_code == 200
+    assert icon["Content-Type"].startswith("image/svg+xml")
 
 
 def test_home_rejects_post(client, student):
