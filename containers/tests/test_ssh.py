@@ -23,16 +23,21 @@ from containers.tests.sshd import SSHServer, free_port
 MAX_OUTPUT = 65536
 
 
-@pytest.fixture
-def connection(target_sshd, ssh_keys):
-    with connect(
-        target_sshd.host,
-        port=target_sshd.port,
-        user=target_sshd.user,
-        host_key=target_sshd.host_key,
+def connect_direct(server, ssh_keys):
+    """Connect to a test sshd without a jump host, with the platform's key."""
+    return connect(
+        server.host,
+        port=server.port,
+        user=server.user,
+        host_key=server.host_key,
         key_path=str(ssh_keys["platform"]),
         jump=None,
-    ) as connection:
+    )
+
+
+@pytest.fixture
+def connection(target_sshd, ssh_keys):
+    with connect_direct(target_sshd, ssh_keys) as connection:
         yield connection
 
 
@@ -187,16 +192,8 @@ def test_connect_falls_back_to_a_cipher_without_gcm(tmp_path, ssh_keys):
         authorized_keys=[Path(f"{ssh_keys['platform']}.pub").read_text()],
         extra_config="Ciphers aes256-ctr\n",
     )
-    with server:
-        with connect(
-            server.host,
-            port=server.port,
-            user=server.user,
-            host_key=server.host_key,
-            key_path=str(ssh_keys["platform"]),
-            jump=None,
-        ) as connection:
-            result = connection.run("echo ok", timeout=5, max_output=MAX_OUTPUT)
+    with server, connect_direct(server, ssh_keys) as connection:
+        result = connection.run("echo ok", timeout=5, max_output=MAX_OUTPUT)
 
     assert connection.cipher == "aes256-ctr"
     assert result.stdout == b"ok\n"
