@@ -110,10 +110,10 @@ class TerminalConsumer(AsyncWebsocketConsumer):
             pass
 
     async def read_channel_layer(self):
-        """Handle the channel layer's messages; connect() starts it once it has finished.
+        """Handle the channel layer's messages, from the end of connect() on.
 
         The layer keeps messages for this channel until they are read, so a
-        close request sent while connect() runs waits for it.
+        close request sent while connect() runs waits for connect() to finish.
         """
         while True:
             message = await self.channel_layer.receive(self.channel_name)

@@ -679,12 +679,11 @@ def _start_client(
     """Run the key exchange, check the host key and return it as a public key line."""
     transport.banner_timeout = timeout + PARAMIKO_TIMEOUT_MARGIN
     transport.handshake_timeout = timeout + PARAMIKO_TIMEOUT_MARGIN
+    options = transport.get_security_options()
     if expected_keys:
         # Offer only the recorded key types, so that a server with several
         # host keys presents the recorded one rather than its favourite.
-        transport.get_security_options().key_types = _host_key_algorithms(expected_keys)
-
-    options = transport.get_security_options()
+        options.key_types = _host_key_algorithms(expected_keys)
     options.ciphers = _gcm_first(options.ciphers)
 
     negotiated = threading.Event()

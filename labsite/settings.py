@@ -375,7 +375,13 @@ LOGGING = {
         "redact_token_parameter": {"()": "labsite.log_filters.RedactTokenParameter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        # uvicorn logs the URL of each WebSocket handshake, and a terminal
+        # URL may carry a token. The filter covers every logger that logs here.
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_token_parameter"],
+        },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
@@ -383,9 +389,6 @@ LOGGING = {
         # without a timestamp, when DEBUG is on. No ADMINS are set, so its
         # mail_admins handler sends nothing either.
         "django": {"handlers": [], "propagate": True},
-        # uvicorn logs the URL of each WebSocket handshake, and a terminal
-        # URL may carry a token.
-        "uvicorn.error": {"filters": ["redact_token_parameter"]},
         # paramiko logs every connection and authentication at INFO.
         "paramiko": {"level": "WARNING"},
     },

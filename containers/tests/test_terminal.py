@@ -406,7 +406,7 @@ async def test_grace_period_outlasts_early_timer(
     shared_instance, student, terminal_settings, monkeypatch
 ):
     # uvloop's timers count whole milliseconds and may end a sleep before
-    # time.monotonic() has moved on by its delay; this sleep ends 20 ms early.
+    # time.monotonic() has moved on by its delay. This sleep ends 20 ms early.
     terminal_settings.TERMINAL_GRACE_SECONDS = 0.3
     real_sleep = asyncio.sleep
 

@@ -89,7 +89,7 @@ class WebServer:
 
     def __init__(self, *, database, log_path, arguments=()):
         self.port = free_port()
-        # More options of labsite.serve, such as --proxy-headers.
+        # Extra command-line options of labsite.serve, such as --proxy-headers.
         self.arguments = list(arguments)
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
