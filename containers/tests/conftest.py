@@ -1,10 +1,8 @@
 """Fixtures of the container tests: real OpenSSH servers and their keys."""
 
-import asyncio
 from pathlib import Path
 
 import pytest
-import uvloop
 
 from containers.ssh import JumpHost, ensure_key_pair
 from containers.tests.sshd import SSHServer, generate_key
@@ -59,14 +57,3 @@ def jump_host(tmp_path_factory, ssh_keys, jump_sshd) -> JumpHost:
         key_path=str(ssh_keys["jump"]),
         known_hosts_path=str(known_hosts),
     )
-
-
-def pytest_asyncio_loop_factories(config, item):
-    """Run tests marked uvloop on uvloop, the event loop of labsite.serve, the others on asyncio's.
-
-    Tests that inspect asyncio's selector (readers_of in test_terminal)
-    cannot run on uvloop, which has no such selector.
-    """
-    if item.get_closest_marker("uvloop"):
-        return {"uvloop": uvloop.new_event_loop}
-    return {"asyncio": asyncio.new_event_loop}

@@ -196,7 +196,6 @@ async def student_processes(instance):
     return await asyncio.to_thread(count)
 
 
-@pytest.mark.uvloop
 async def test_echo_round_trip(shared_instance, student):
     container = await sync_to_async(make_container)(shared_instance, student)
     client = await connect_as(student, container)
@@ -221,7 +220,6 @@ async def test_resize_changes_stty_size(shared_instance, student):
     await client.close()
 
 
-@pytest.mark.uvloop
 async def test_unicode_round_trips(shared_instance, student):
     container = await sync_to_async(make_container)(shared_instance, student)
     client = await connect_as(student, container)
@@ -235,7 +233,6 @@ async def test_unicode_round_trips(shared_instance, student):
     await client.close()
 
 
-@pytest.mark.uvloop
 async def test_flood_stopped_by_ctrl_c(shared_instance, student):
     container = await sync_to_async(make_container)(shared_instance, student)
     client = await connect_as(student, container)
@@ -368,7 +365,6 @@ async def test_close_ends_ssh_session(shared_instance, student):
     assert readers_of(session) == []
 
 
-@pytest.mark.uvloop
 async def test_reconnect_reattaches_same_shell(shared_instance, student, terminal_settings):
     container = await sync_to_async(make_container)(shared_instance, student)
     first = await connect_as(student, container)
@@ -387,7 +383,6 @@ async def test_reconnect_reattaches_same_shell(shared_instance, student, termina
     await second.close()
 
 
-@pytest.mark.uvloop
 async def test_shell_closed_after_grace_period(shared_instance, student, terminal_settings):
     terminal_settings.TERMINAL_GRACE_SECONDS = 0
     container = await sync_to_async(make_container)(shared_instance, student)
@@ -401,7 +396,6 @@ async def test_shell_closed_after_grace_period(shared_instance, student, termina
     assert await student_processes(shared_instance) == 0
 
 
-@pytest.mark.uvloop
 async def test_grace_period_outlasts_early_timer(
     shared_instance, student, terminal_settings, monkeypatch
 ):
@@ -428,7 +422,6 @@ async def test_grace_period_outlasts_early_timer(
     assert await student_processes(shared_instance) == 0
 
 
-@pytest.mark.uvloop
 async def test_two_tabs_on_one_container(shared_instance, student):
     container = await sync_to_async(make_container)(shared_instance, student)
     first = await connect_as(student, container)
@@ -571,7 +564,6 @@ async def test_idle_terminal_closed(shared_instance, student, terminal_settings)
     assert status_message["reason"] == "The terminal was closed because it was idle too long."
 
 
-@pytest.mark.uvloop
 async def test_exam_terminals_closed_when_time_over(shared_instance, student):
     container = await sync_to_async(make_container)(shared_instance, student, kind=Kind.EXAM)
     client = await connect_as(student, container)
